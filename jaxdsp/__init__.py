@@ -1,0 +1,59 @@
+"""jaxdsp: differentiable audio signal processing and audio deep learning in JAX.
+
+Conventions (every public DSP function): the signal is positional and every option keyword-only;
+time is the last axis and any leading axes are batch axes; per-frame features are
+``(..., n_frames)``, spectra ``(..., n_freq, n_frames)``, scalograms ``(..., n_scales, n_samples)``.
+Names and defaults follow librosa 0.11.
+
+>>> import jaxdsp as jd
+>>> y, sr = jd.load(jd.example("speech"))          # doctest: +SKIP
+>>> S_db = jd.amplitude_to_db(abs(jd.stft(y)))     # doctest: +SKIP
+"""
+
+# --- framing (core) ---
+from jaxdsp.framing import fft_frequencies
+from jaxdsp.framing import frame
+from jaxdsp.framing import frames_to_samples
+from jaxdsp.framing import frames_to_time
+from jaxdsp.framing import get_window
+from jaxdsp.framing import num_frames
+from jaxdsp.framing import pad_center
+from jaxdsp.framing import samples_to_frames
+from jaxdsp.framing import time_to_frames
+# --- end framing ---
+
+# --- core DSP ---
+from jaxdsp.features import DEFAULT_FEATURES
+from jaxdsp.features import FEATURE_NAMES
+from jaxdsp.features import features
+from jaxdsp.mel import hz_to_mel
+from jaxdsp.mel import mel_filterbank
+from jaxdsp.mel import mel_to_hz
+from jaxdsp.mel import melspectrogram
+from jaxdsp.mel import mfcc
+from jaxdsp.spectral import amplitude_to_db
+from jaxdsp.spectral import db_to_amplitude
+from jaxdsp.spectral import db_to_power
+from jaxdsp.spectral import istft
+from jaxdsp.spectral import power_to_db
+from jaxdsp.spectral import spectrogram
+from jaxdsp.spectral import stft
+from jaxdsp.spectral_features import spectral_bandwidth
+from jaxdsp.spectral_features import spectral_centroid
+from jaxdsp.spectral_features import spectral_flatness
+from jaxdsp.spectral_features import spectral_rolloff
+from jaxdsp.temporal import amplitude_envelope
+from jaxdsp.temporal import rms
+from jaxdsp.temporal import zero_crossing_rate
+from jaxdsp.temporal import zero_crossing_rate_smooth
+# --- end core DSP ---
+
+# --- io ---
+from jaxdsp.io import AudioFileError
+from jaxdsp.io import example
+from jaxdsp.io import load
+from jaxdsp.io import resample
+from jaxdsp.io import save
+# --- end io ---
+
+__version__ = "0.1.0"

@@ -1,0 +1,100 @@
+"""Trace-time argument checks shared by every public function.
+
+Each helper raises a ``ValueError`` (bad value, shape or choice) or a ``TypeError`` (bad dtype)
+whose message names the argument and says what was expected and what came in. They look only at
+Python values, shapes and dtypes, so they run once at trace time and never under ``jit``'s hood.
+Sample values (NaN, inf) are checked only for host data (NumPy arrays, lists), where the check is
+free; device arrays are never pulled back to the host.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def as_signal(y: Any, name: str = "y", *, min_ndim: int = 1, allow_complex: bool = False) -> jax.Array:
+  """Returns ``y`` as a floating ``jax.Array`` after checking dtype, rank, size and finiteness.
+
+  Integer and boolean input is refused (librosa refuses it too: scale PCM to [-1, 1] first).
+  float16/bfloat16/float32 stay as they are computed in float32; float64 stays float64 only when
+  x64 is enabled (JAX's own rule).
+  """
+  host = isinstance(y, (np.ndarray, list, tuple, float, int, np.generic))
+  if isinstance(y, jax.Array) or hasattr(y, "aval"):
+    dtype = y.dtype
+  else:
+    try:
+      y = np.asarray(y)
+    except Exception as e:  # pragma: no cover - exotic inputs
+      raise TypeError(f"{name} must be an array of floats, got {type(y).__name__}") from e
+    dtype = y.dtype
+  if jnp.issubdtype(dtype, jnp.complexfloating):
+    if not allow_complex:
+      raise TypeError(f"{name} must be a real floating-point array, got dtype {dtype}")
+  elif not jnp.issubdtype(dtype, jnp.floating):
+    raise TypeError(
+        f"{name} must be a floating-point array (scale integer PCM to [-1, 1] first), got dtype {dtype}"
+    )
+  if np.ndim(y) < min_ndim:
+    raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {np.shape(y)}")
+  if np.ndim(y) and np.shape(y)[-1] == 0:
+    raise ValueError(f"{name} must not be empty, got shape {np.shape(y)}")
+  if host:
+    arr = np.asarray(y)
+    if not np.all(np.isfinite(arr)):
+      raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+  y = jnp.asarray(y)
+  if y.dtype in (jnp.float16, jnp.bfloat16):
+    y = y.astype(jnp.float32)
+  return y
+
+
+def positive_int(value: Any, name: str, *, allow_none: bool = False) -> int | None:
+  """Checks that ``value`` is a positive Python int (static under jit)."""
+  if value is None and allow_none:
+    return None
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+    raise ValueError(f"{name} must be a positive int, got {value!r}")
+  return int(value)
+
+
+def nonnegative_int(value: Any, name: str) -> int:
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+  return int(value)
+
+
+def sample_rate(sr: Any, name: str = "sr") -> float:
+  """Checks a sample rate: a positive, finite Python number."""
+  if isinstance(sr, bool) or not isinstance(sr, (int, float, np.integer, np.floating)):
+    raise TypeError(f"{name} must be a positive finite number (a Python scalar), got {sr!r}")
+  if not math.isfinite(sr) or sr <= 0:
+    raise ValueError(f"{name} must be a positive finite number, got {sr!r}")
+  return float(sr)
+
+
+def positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float:
+  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    raise TypeError(f"{name} must be a real number, got {value!r}")
+  ok = value >= 0 if allow_zero else value > 0
+  if not math.isfinite(value) or not ok:
+    bound = "non-negative" if allow_zero else "positive"
+    raise ValueError(f"{name} must be a {bound} finite number, got {value!r}")
+  return float(value)
+
+
+def choice(value: Any, name: str, allowed: Iterable[Any]) -> Any:
+  allowed = tuple(allowed)
+  if value not in allowed:
+    raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+  return value
+
+
+def ndim_at_least(x: jax.Array, n: int, name: str) -> None:
+  if x.ndim < n:
+    raise ValueError(f"{name} must have at least {n} dimensions, got shape {x.shape}")

@@ -1,0 +1,337 @@
+"""The STFT family: ``stft``, ``istft``, ``spectrogram`` and dB scaling.
+
+Layout: signals ``(..., n_samples)``; spectra ``(..., n_freq, n_frames)`` with
+``n_freq = 1 + n_fft // 2`` (librosa's layout). Every STFT in jaxdsp is the one ``_stft`` here, on
+the one framing function of :mod:`jaxdsp.framing`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from jaxdsp import _checks
+from jaxdsp import _ops
+from jaxdsp import framing
+
+
+# ---------------------------------------------------------------------------------------------
+# STFT.
+
+
+def _stft_args(n: int, n_fft: Any, hop_length: Any, win_length: Any, center: Any, pad_mode: Any):
+  """Validates and fills in the STFT's static arguments (librosa's defaults)."""
+  n_fft = _checks.positive_int(n_fft, "n_fft")
+  win_length = n_fft if win_length is None else _checks.positive_int(win_length, "win_length")
+  if win_length > n_fft:
+    raise ValueError(f"win_length must be <= n_fft={n_fft}, got {win_length}")
+  hop_length = win_length // 4 if hop_length is None else hop_length
+  if hop_length == 0:
+    raise ValueError(f"hop_length must be a positive int, got {hop_length} (win_length // 4)")
+  framing._check_framing(n, n_fft, hop_length, center, pad_mode, length_name="n_fft")
+  return n_fft, int(hop_length), win_length
+
+
+def _window(window: Any, win_length: int, n_fft: int) -> jax.Array:
+  """The analysis window padded to ``n_fft``: NumPy for names, traced arrays pass through."""
+  if isinstance(window, str):
+    return framing._padded_window(window, win_length, n_fft)
+  win = jnp.asarray(window)
+  if win.shape != (win_length,):
+    raise ValueError(f"window array must have shape ({win_length},), got {win.shape}")
+  return framing.pad_center(win, size=n_fft)
+
+
+@functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "pad_mode"))
+def _stft(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool,
+          pad_mode: str) -> jax.Array:
+  """``(..., n) -> (..., n_frames, n_freq)`` complex; arguments already checked."""
+  frames = framing._frames(y, n_fft, hop_length, center, pad_mode)
+  return jnp.fft.rfft(frames * window.astype(y.dtype), axis=-1)
+
+
+def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
+         window: Any = "hann", center: bool = True, pad_mode: str = "constant") -> jax.Array:
+  """Short-time Fourier transform.
+
+  ``D[..., f, t] = Σ_k w[k] · y_pad[..., t·hop_length + k] · exp(-2πi·f·k / n_fft)`` with ``w`` the
+  (periodic) window zero-padded to ``n_fft`` and ``y_pad`` the signal padded by ``n_fft // 2`` on
+  both sides when ``center`` (see :mod:`jaxdsp.framing` for the padding rules).
+
+  Args:
+    y: ``(..., n_samples)`` real signal.
+    n_fft: FFT size (static).
+    hop_length: hop between frames; default ``win_length // 4``.
+    win_length: window length ``<= n_fft``; default ``n_fft``.
+    window: window name (``"hann"``, ``"hamming"``, ``"blackman"``, ``"boxcar"``) or a
+      ``(win_length,)`` array (may be traced, e.g. a learnable window).
+    center: centre frames on ``t · hop_length``.
+    pad_mode: padding mode for ``center`` (``"constant"`` by default, as librosa 0.11).
+
+  Returns:
+    ``(..., 1 + n_fft // 2, n_frames)`` complex64 (complex128 for float64 input under x64).
+
+  Raises:
+    ValueError: bad lengths, unknown window or pad mode, ``n_fft`` longer than the signal when
+      ``center=False``, empty signal.
+    TypeError: integer or complex input.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.stft(jnp.zeros(4096), n_fft=1024).shape
+    (513, 17)
+
+  Compare ``librosa.stft`` (matches it to float32 round-off).
+  """
+  y = _checks.as_signal(y)
+  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
+  win = _window(window, win_length, n_fft)
+  D = _stft(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode)
+  return jnp.swapaxes(D, -1, -2)
+
+
+@functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "length"))
+def _istft(D: jax.Array, window: jax.Array, wss: jax.Array, *, n_fft: int, hop_length: int, center: bool,
+           length: int) -> jax.Array:
+  frames = jnp.fft.irfft(jnp.swapaxes(D, -1, -2), n=n_fft, axis=-1) * window.astype(D.real.dtype)
+  y = framing._overlap_add(frames, hop_length)
+  tiny = jnp.finfo(y.dtype).tiny
+  y = jnp.where(wss > tiny, y / jnp.where(wss > tiny, wss, 1), y)
+  start = n_fft // 2 if center else 0
+  y = y[..., start : start + length]
+  if y.shape[-1] < length:
+    y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, length - y.shape[-1])])
+  return y
+
+
+def istft(stft_matrix: ArrayLike, *, hop_length: int | None = None, win_length: int | None = None,
+          n_fft: int | None = None, window: Any = "hann", center: bool = True,
+          length: int | None = None) -> jax.Array:
+  """Inverse STFT by weighted overlap-add (Griffin & Lim 1984, section 2).
+
+  ``y[n] = Σ_t w[n - t·hop] · irfft(D[:, t])[n - t·hop] / Σ_t w²[n - t·hop]`` (where the
+  denominator is non-zero), then the ``center`` padding is removed.
+
+  Args:
+    stft_matrix: ``(..., 1 + n_fft // 2, n_frames)`` complex STFT.
+    hop_length: default ``win_length // 4``.
+    win_length: default ``n_fft``.
+    n_fft: default ``2 · (n_freq - 1)``.
+    window: as in :func:`stft`.
+    center: whether the frames were centred.
+    length: if given, the output is cut or zero-padded to exactly ``length`` samples (perfect
+      reconstruction of ``stft(y)`` with ``length=len(y)``).
+
+  Returns:
+    ``(..., length)`` real signal.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(jnp.arange(4000) / 7.0)
+    >>> bool(jnp.allclose(jd.istft(jd.stft(y, n_fft=512), length=4000), y, atol=1e-5))
+    True
+
+  Compare ``librosa.istft``.
+  """
+  D = jnp.asarray(stft_matrix)
+  if D.ndim < 2:
+    raise ValueError(f"stft_matrix must have shape (..., n_freq, n_frames), got {D.shape}")
+  if not jnp.iscomplexobj(D):
+    D = D.astype(jnp.result_type(D.dtype, jnp.complex64))
+  n_fft = 2 * (D.shape[-2] - 1) if n_fft is None else _checks.positive_int(n_fft, "n_fft")
+  if n_fft // 2 + 1 != D.shape[-2]:
+    raise ValueError(f"n_fft={n_fft} does not match stft_matrix's n_freq={D.shape[-2]}")
+  win_length = n_fft if win_length is None else _checks.positive_int(win_length, "win_length")
+  if win_length > n_fft:
+    raise ValueError(f"win_length must be <= n_fft={n_fft}, got {win_length}")
+  hop_length = _checks.positive_int(win_length // 4 if hop_length is None else hop_length, "hop_length")
+  n_frames = D.shape[-1]
+  if length is not None:
+    length = _checks.positive_int(length, "length")
+    padded = length + 2 * (n_fft // 2) if center else length
+    n_frames = min(n_frames, -(-padded // hop_length))
+    D = D[..., :n_frames]
+  else:
+    length = n_fft + hop_length * (n_frames - 1) - (2 * (n_fft // 2) if center else 0)
+  win = _window(window, win_length, n_fft)
+  wss = _window_sumsquare(window if isinstance(window, str) else None, win, n_frames, hop_length)
+  return _istft(D, win, wss, n_fft=n_fft, hop_length=hop_length, center=bool(center), length=length)
+
+
+def _window_sumsquare(name: str | None, win: Any, n_frames: int, hop_length: int) -> Any:
+  """``Σ_t w²[n - t·hop]`` (librosa's ``window_sumsquare``), NumPy for named windows."""
+  if name is not None:
+    return _window_sumsquare_np(name, win.shape[0], n_frames, hop_length, win.tobytes())
+  sq = jnp.broadcast_to(win * win, (n_frames, win.shape[0]))
+  return framing._overlap_add(sq, hop_length)
+
+
+@functools.lru_cache(maxsize=32)
+def _window_sumsquare_np(name: str, n_fft: int, n_frames: int, hop_length: int, key: bytes) -> np.ndarray:
+  win = np.frombuffer(key, dtype=np.float64)
+  out = np.zeros(n_fft + hop_length * (n_frames - 1))
+  for t in range(n_frames):
+    out[t * hop_length : t * hop_length + n_fft] += win * win
+  return out
+
+
+def _magnitude_tf(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode, power):
+  """``|stft(y)|**power`` in the internal frequency-last layout ``(..., n_frames, n_freq)``.
+
+  A given spectrogram ``S`` (``(..., n_freq, n_frames)``, already magnitude/power) is transposed.
+  Reductions over frequency then run along the contiguous axis, and an STFT computed here is never
+  transposed at all.
+  """
+  if S is not None:
+    if y is not None:
+      raise ValueError("pass either y or S, not both")
+    S = _checks.as_signal(S, "S", min_ndim=2)
+    return jnp.swapaxes(S, -1, -2)
+  if y is None:
+    raise ValueError("one of y or S is required")
+  y = _checks.as_signal(y)
+  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
+  win = _window(window, win_length, n_fft)
+  D = _stft(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode)
+  return _ops.safe_pow(_ops.abs2(D), power / 2)
+
+
+def spectrogram(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
+                window: Any = "hann", center: bool = True, pad_mode: str = "constant",
+                power: float = 1.0) -> jax.Array:
+  """Magnitude (``power=1``) or power (``power=2``) spectrogram, ``|stft(y)| ** power``.
+
+  Unlike ``jnp.abs``, the magnitude has a finite (zero) gradient on silent bins.
+
+  Args:
+    y: ``(..., n_samples)`` signal.
+    n_fft, hop_length, win_length, window, center, pad_mode: as in :func:`stft`.
+    power: exponent, > 0.
+
+  Returns:
+    ``(..., 1 + n_fft // 2, n_frames)`` real.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.spectrogram(jnp.zeros(4096), n_fft=1024, power=2.0).shape
+    (513, 17)
+
+  Compare ``librosa.core.spectrum._spectrogram`` / ``torchaudio.transforms.Spectrogram``.
+  """
+  power = _checks.positive_number(power, "power")
+  S = _magnitude_tf(y, None, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                    center=center, pad_mode=pad_mode, power=power)
+  return jnp.swapaxes(S, -1, -2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decibels.
+
+
+def _reference(S: jax.Array, ref: Any) -> jax.Array:
+  """``ref`` as an array broadcastable to ``S``; callables reduce over the last two axes."""
+  if callable(ref):
+    if ref in (np.max, np.amax, jnp.max, jnp.amax):
+      ref = jnp.max
+    axes = (-2, -1) if S.ndim >= 2 else (-1,)
+    try:
+      return ref(S, axis=axes, keepdims=True)
+    except TypeError:
+      return ref(S)
+  return jnp.asarray(ref, dtype=S.dtype)
+
+
+def power_to_db(S: ArrayLike, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> jax.Array:
+  """Power spectrogram to decibels.
+
+  ``S_db = 10·log10(max(amin, S)) - 10·log10(max(amin, |ref|))``, then, if ``top_db`` is set,
+  ``S_db = max(S_db, max(S_db) - top_db)`` where the maximum is taken per example over the last two
+  axes (the last axis for 1-D input), so a batch gives the same result as each signal alone. For a
+  single signal this equals librosa, whose maximum is global.
+
+  Args:
+    S: ``(..., n_freq, n_frames)`` non-negative power.
+    ref: scalar/array reference, or a callable such as ``jnp.max`` (or ``np.max``) applied per
+      example over the last two axes.
+    amin: floor, > 0.
+    top_db: dynamic range in dB below the per-example peak, or ``None``.
+
+  Returns:
+    Same shape as ``S``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.power_to_db(jnp.array([1.0, 0.1, 1e-12])).tolist()
+    [0.0, -10.0, -80.0]
+
+  Compare ``librosa.power_to_db``.
+  """
+  S = _checks.as_signal(S, "S")
+  amin = _checks.positive_number(amin, "amin")
+  if top_db is not None:
+    top_db = _checks.positive_number(top_db, "top_db", allow_zero=True)
+  ref_value = jnp.abs(_reference(S, ref))
+  log_spec = 10.0 * jnp.log10(jnp.maximum(amin, S)) - 10.0 * jnp.log10(jnp.maximum(amin, ref_value))
+  if top_db is not None:
+    axes = (-2, -1) if S.ndim >= 2 else (-1,)
+    peak = jnp.max(log_spec, axis=axes, keepdims=True)
+    log_spec = jnp.maximum(log_spec, peak - top_db)
+  return log_spec
+
+
+def amplitude_to_db(S: ArrayLike, *, ref: Any = 1.0, amin: float = 1e-5, top_db: float | None = 80.0) -> jax.Array:
+  """Amplitude (magnitude) spectrogram to decibels: ``power_to_db(|S|², ref=|ref|², amin=amin²)``.
+
+  Args:
+    S: ``(..., n_freq, n_frames)`` magnitudes (complex input is taken in absolute value).
+    ref: as in :func:`power_to_db`, in amplitude units.
+    amin: floor in amplitude units, > 0.
+    top_db: as in :func:`power_to_db` (per example).
+
+  Returns:
+    Same shape as ``S``: ``20·log10(max(amin, |S|) / |ref|)`` clipped to ``top_db``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.amplitude_to_db(jnp.array([1.0, 0.1])).tolist()
+    [0.0, -20.0]
+
+  Compare ``librosa.amplitude_to_db``.
+  """
+  S = _checks.as_signal(S, "S", allow_complex=True)
+  amin = _checks.positive_number(amin, "amin")
+  power = _ops.abs2(S)
+  if callable(ref):
+    ref_power = _ops.abs2(_reference(_ops.safe_abs(S), ref))
+  else:
+    ref_power = _ops.abs2(jnp.asarray(ref, dtype=power.dtype))
+  return power_to_db(power, ref=ref_power, amin=amin * amin, top_db=top_db)
+
+
+def db_to_power(S_db: ArrayLike, *, ref: Any = 1.0) -> jax.Array:
+  """Decibels to power: ``ref · 10^(S_db / 10)``. Compare ``librosa.db_to_power``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.db_to_power(jnp.array([0.0, -10.0])).tolist()
+    [1.0, 0.10000000149011612]
+  """
+  S_db = _checks.as_signal(S_db, "S_db")
+  return jnp.asarray(ref, dtype=S_db.dtype) * jnp.power(10.0, 0.1 * S_db)
+
+
+def db_to_amplitude(S_db: ArrayLike, *, ref: Any = 1.0) -> jax.Array:
+  """Decibels to amplitude: ``ref · 10^(S_db / 20)``. Compare ``librosa.db_to_amplitude``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.db_to_amplitude(jnp.array([0.0, -20.0])).tolist()
+    [1.0, 0.10000000149011612]
+  """
+  S_db = _checks.as_signal(S_db, "S_db")
+  return jnp.asarray(ref, dtype=S_db.dtype) * jnp.power(10.0, 0.05 * S_db)
