@@ -66,7 +66,7 @@ def _features(y, window, freq, mel_fb, *, names, n_fft, hop_length, center, pad_
   if not _SPECTRAL.intersection(names):
     return out
   frames = framing._frames(y, n_fft, hop_length, center, pad_mode)     # (..., T, n_fft)
-  D = jnp.fft.rfft(frames * window.astype(y.dtype), axis=-1)          # (..., T, F): frequency last
+  D = jnp.fft.rfft(frames * window, axis=-1)          # (..., T, F): frequency last
   spectrum = lambda x: jnp.swapaxes(x, -1, -2)                         # public layout (..., F, T)
   if "stft" in names:
     out["stft"] = spectrum(D)
@@ -144,12 +144,13 @@ def features(y: ArrayLike, *, sr: float = 22050, names: Sequence[str] = DEFAULT_
   n_fft, hop_length, win_length = spectral._stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
   if win_length != n_fft and set(names) & {"rms", "amplitude_envelope", "zero_crossing_rate"}:
     raise ValueError("time-domain features need win_length == n_fft (they use frame_length = n_fft)")
-  window_arr = spectral._window(window, win_length, n_fft)
-  freq = framing.fft_frequencies(sr=sr, n_fft=n_fft)
+  window_arr = spectral._window(window, win_length, n_fft, y.dtype)
+  freq = jnp.asarray(framing.fft_frequencies(sr=sr, n_fft=n_fft), dtype=y.dtype)
   if "melspectrogram" in names or "mfcc" in names:
-    fb = mel.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=mel_norm)
+    fb = mel.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=mel_norm,
+                            dtype=y.dtype)
   else:
-    fb = np.zeros((0, n_fft // 2 + 1), np.float32)
+    fb = jnp.zeros((0, n_fft // 2 + 1), y.dtype)
   if "mfcc" in names and n_mfcc > n_mels:
     raise ValueError(f"n_mfcc must be <= n_mels={n_mels}, got {n_mfcc}")
   if not 0.0 < roll_percent < 1.0:
@@ -158,6 +159,6 @@ def features(y: ArrayLike, *, sr: float = 22050, names: Sequence[str] = DEFAULT_
              n_mfcc=_checks.positive_int(n_mfcc, "n_mfcc"),
              lifter=_checks.positive_number(lifter, "lifter", allow_zero=True),
              zcr_threshold=_checks.positive_number(zcr_threshold, "zcr_threshold", allow_zero=True))
-  return _features(y, window_arr, freq.astype(np.float32) if y.dtype == jnp.float32 else freq, fb,
+  return _features(y, window_arr, freq, fb,
                    names=names, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode,
                    cfg=tuple(sorted(cfg.items())))

@@ -37,11 +37,12 @@ def _stft_args(n: int, n_fft: Any, hop_length: Any, win_length: Any, center: Any
   return n_fft, int(hop_length), win_length
 
 
-def _window(window: Any, win_length: int, n_fft: int) -> jax.Array:
-  """The analysis window padded to ``n_fft``: NumPy for names, traced arrays pass through."""
+def _window(window: Any, win_length: int, n_fft: int, dtype: Any = jnp.float32) -> jax.Array:
+  """The analysis window padded to ``n_fft`` in ``dtype``: built in NumPy for names; arrays (which
+  may be traced, e.g. learnable) pass through."""
   if isinstance(window, str):
-    return framing._padded_window(window, win_length, n_fft)
-  win = jnp.asarray(window)
+    return jnp.asarray(framing._padded_window(window, win_length, n_fft), dtype=dtype)
+  win = jnp.asarray(window, dtype=dtype)
   if win.shape != (win_length,):
     raise ValueError(f"window array must have shape ({win_length},), got {win.shape}")
   return framing.pad_center(win, size=n_fft)
@@ -52,7 +53,7 @@ def _stft(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, cente
           pad_mode: str) -> jax.Array:
   """``(..., n) -> (..., n_frames, n_freq)`` complex; arguments already checked."""
   frames = framing._frames(y, n_fft, hop_length, center, pad_mode)
-  return jnp.fft.rfft(frames * window.astype(y.dtype), axis=-1)
+  return jnp.fft.rfft(frames * window, axis=-1)
 
 
 def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
@@ -90,7 +91,7 @@ def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_
   """
   y = _checks.as_signal(y)
   n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
-  win = _window(window, win_length, n_fft)
+  win = _window(window, win_length, n_fft, y.dtype)
   D = _stft(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode)
   return jnp.swapaxes(D, -1, -2)
 
@@ -98,7 +99,7 @@ def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_
 @functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "length"))
 def _istft(D: jax.Array, window: jax.Array, wss: jax.Array, *, n_fft: int, hop_length: int, center: bool,
            length: int) -> jax.Array:
-  frames = jnp.fft.irfft(jnp.swapaxes(D, -1, -2), n=n_fft, axis=-1) * window.astype(D.real.dtype)
+  frames = jnp.fft.irfft(jnp.swapaxes(D, -1, -2), n=n_fft, axis=-1) * window
   y = framing._overlap_add(frames, hop_length)
   tiny = jnp.finfo(y.dtype).tiny
   y = jnp.where(wss > tiny, y / jnp.where(wss > tiny, wss, 1), y)
@@ -158,22 +159,19 @@ def istft(stft_matrix: ArrayLike, *, hop_length: int | None = None, win_length: 
     D = D[..., :n_frames]
   else:
     length = n_fft + hop_length * (n_frames - 1) - (2 * (n_fft // 2) if center else 0)
-  win = _window(window, win_length, n_fft)
-  wss = _window_sumsquare(window if isinstance(window, str) else None, win, n_frames, hop_length)
+  real = D.real.dtype
+  win = _window(window, win_length, n_fft, real)
+  if isinstance(window, str):
+    wss = jnp.asarray(_window_sumsquare_np(framing._padded_window(window, win_length, n_fft), n_frames, hop_length),
+                      dtype=real)
+  else:
+    wss = framing._overlap_add(jnp.broadcast_to(win * win, (n_frames, n_fft)), hop_length)
   return _istft(D, win, wss, n_fft=n_fft, hop_length=hop_length, center=bool(center), length=length)
 
 
-def _window_sumsquare(name: str | None, win: Any, n_frames: int, hop_length: int) -> Any:
-  """``Σ_t w²[n - t·hop]`` (librosa's ``window_sumsquare``), NumPy for named windows."""
-  if name is not None:
-    return _window_sumsquare_np(name, win.shape[0], n_frames, hop_length, win.tobytes())
-  sq = jnp.broadcast_to(win * win, (n_frames, win.shape[0]))
-  return framing._overlap_add(sq, hop_length)
-
-
-@functools.lru_cache(maxsize=32)
-def _window_sumsquare_np(name: str, n_fft: int, n_frames: int, hop_length: int, key: bytes) -> np.ndarray:
-  win = np.frombuffer(key, dtype=np.float64)
+def _window_sumsquare_np(win: np.ndarray, n_frames: int, hop_length: int) -> np.ndarray:
+  """``Σ_t w²[n - t·hop]`` (librosa's ``window_sumsquare``) in NumPy float64."""
+  n_fft = win.shape[0]
   out = np.zeros(n_fft + hop_length * (n_frames - 1))
   for t in range(n_frames):
     out[t * hop_length : t * hop_length + n_fft] += win * win
@@ -196,7 +194,7 @@ def _magnitude_tf(y, S, *, n_fft, hop_length, win_length, window, center, pad_mo
     raise ValueError("one of y or S is required")
   y = _checks.as_signal(y)
   n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
-  win = _window(window, win_length, n_fft)
+  win = _window(window, win_length, n_fft, y.dtype)
   D = _stft(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode)
   return _ops.safe_pow(_ops.abs2(D), power / 2)
 

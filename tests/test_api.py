@@ -1,0 +1,27 @@
+"""The public namespace: every name in ``__all__`` imports, is sorted, and no public function takes
+an option positionally (the signal is the only positional argument)."""
+
+import inspect
+
+import jaxdsp as jd
+
+# Functions whose first positional parameter is the data (signal, spectrogram, frequencies, ...).
+NO_POSITIONAL = {"fft_frequencies", "mel_filterbank", "example"}
+DATA_THEN_OPTIONS = {"get_window": 2, "save": 3, "load": 1}
+
+
+def test_all_is_sorted_and_importable():
+  assert list(jd.__all__) == sorted(jd.__all__)
+  for name in jd.__all__:
+    assert hasattr(jd, name), name
+
+
+def test_options_are_keyword_only():
+  for name in jd.__all__:
+    obj = getattr(jd, name)
+    if not inspect.isfunction(obj):
+      continue
+    params = inspect.signature(obj).parameters.values()
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    allowed = 0 if name in NO_POSITIONAL else DATA_THEN_OPTIONS.get(name, 1)
+    assert len(positional) <= allowed, f"{name} takes options positionally: {positional}"
