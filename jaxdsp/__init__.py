@@ -56,6 +56,26 @@ from jaxdsp.io import resample
 from jaxdsp.io import save
 # --- end io ---
 
+# --- wavelets ---
+from jaxdsp.wavelets import cone_of_influence
+from jaxdsp.wavelets import cwt
+from jaxdsp.wavelets import cwt_frequencies
+from jaxdsp.wavelets import fourier_period_factor
+from jaxdsp.wavelets import frequency_to_scale
+from jaxdsp.wavelets import morlet
+from jaxdsp.wavelets import scale_to_frequency
+# --- end wavelets ---
+
+# --- batch ---
+from jaxdsp import batch
+from jaxdsp import plot  # matplotlib is imported on first use only
+# --- end batch ---
+
+# --- nn/data ---
+from jaxdsp import data
+from jaxdsp import nn
+# --- end nn/data ---
+
 __version__ = "0.1.0"
 
 __all__ = (
@@ -64,14 +84,21 @@ __all__ = (
     "FEATURE_NAMES",
     "amplitude_envelope",
     "amplitude_to_db",
+    "batch",
+    "cone_of_influence",
+    "cwt",
+    "cwt_frequencies",
+    "data",
     "db_to_amplitude",
     "db_to_power",
     "example",
     "features",
     "fft_frequencies",
+    "fourier_period_factor",
     "frame",
     "frames_to_samples",
     "frames_to_time",
+    "frequency_to_scale",
     "get_window",
     "hz_to_mel",
     "istft",
@@ -80,13 +107,17 @@ __all__ = (
     "mel_to_hz",
     "melspectrogram",
     "mfcc",
+    "morlet",
+    "nn",
     "num_frames",
     "pad_center",
+    "plot",
     "power_to_db",
     "resample",
     "rms",
     "samples_to_frames",
     "save",
+    "scale_to_frequency",
     "spectral_bandwidth",
     "spectral_centroid",
     "spectral_flatness",

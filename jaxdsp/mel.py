@@ -165,6 +165,7 @@ def melspectrogram(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   return _apply_filterbank(S, fb)
 
 
+@jax.jit
 def _apply_filterbank(S_tf: jax.Array, fb: jax.Array) -> jax.Array:
   """``(..., n_frames, n_freq) x (n_mels, n_freq) -> (..., n_mels, n_frames)``."""
   return jnp.swapaxes(jnp.einsum("...tf,mf->...tm", S_tf, fb.astype(S_tf.dtype)), -1, -2)
@@ -233,6 +234,7 @@ def mfcc(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None =
   return _cepstrum(S, n_mfcc, lifter, norm)
 
 
+@functools.partial(jax.jit, static_argnames=("n_mfcc", "lifter", "norm"))
 def _cepstrum(S_db: jax.Array, n_mfcc: int, lifter: float, norm: str | None = "ortho") -> jax.Array:
   if n_mfcc > S_db.shape[-2]:
     raise ValueError(f"n_mfcc must be <= n_mels={S_db.shape[-2]}, got {n_mfcc}")

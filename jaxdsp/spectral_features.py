@@ -7,6 +7,7 @@ one STFT in :mod:`jaxdsp.spectral`; arguments and defaults follow librosa 0.11.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -38,11 +39,13 @@ def _spectrum_and_freq(y, S, sr, n_fft, hop_length, win_length, window, center, 
 # The private helpers below work in the frequency-last layout: S is (..., n_frames, n_freq).
 
 
+@jax.jit
 def _centroid(S: jax.Array, freq: jax.Array) -> jax.Array:
   total = jnp.sum(S, axis=-1)
   return jnp.sum(freq * S, axis=-1) / jnp.where(total < jnp.finfo(S.dtype).tiny, 1, total)
 
 
+@functools.partial(jax.jit, static_argnames=("p", "norm"))
 def _bandwidth(S: jax.Array, freq: jax.Array, centroid: jax.Array, p: float, norm: bool) -> jax.Array:
   deviation = _ops.safe_pow(jnp.abs(freq - centroid[..., None]), p)
   moment = jnp.sum(S * deviation, axis=-1)
@@ -55,6 +58,7 @@ def _bandwidth(S: jax.Array, freq: jax.Array, centroid: jax.Array, p: float, nor
 _ROLLOFF_BLOCK = 32
 
 
+@functools.partial(jax.jit, static_argnames=("roll_percent",))
 def _rolloff(S: jax.Array, freq: jax.Array, roll_percent: float) -> jax.Array:
   """Index of the first bin whose cumulative sum reaches the threshold, found coarse-to-fine.
 
@@ -80,6 +84,7 @@ def _rolloff(S: jax.Array, freq: jax.Array, roll_percent: float) -> jax.Array:
   return jnp.take_along_axis(jnp.broadcast_to(freq, S.shape), idx[..., None], axis=-1)[..., 0]
 
 
+@functools.partial(jax.jit, static_argnames=("amin", "power"))
 def _flatness(S: jax.Array, amin: float, power: float) -> jax.Array:
   S_thresh = jnp.maximum(amin, _ops.safe_pow(S, power))
   gmean = jnp.exp(jnp.mean(jnp.log(S_thresh), axis=-1))

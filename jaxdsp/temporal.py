@@ -30,15 +30,21 @@ def _framed(y: ArrayLike, frame_length: Any, hop_length: Any, center: Any, pad_m
   return framing._frames(*_checked(y, frame_length, hop_length, center, pad_mode))
 
 
+_jit_framed = functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
+
+
+@_jit_framed
 def _envelope(y, frame_length, hop_length, center, pad_mode):
   return framing._frame_reduce(y, frame_length, hop_length, center, pad_mode, jnp.max, jnp.maximum)
 
 
+@_jit_framed
 def _rms(y, frame_length, hop_length, center, pad_mode):
   energy = framing._frame_reduce(y * y, frame_length, hop_length, center, pad_mode, jnp.sum, jnp.add)
   return _ops.safe_sqrt(energy / frame_length)
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5))
 def _zcr(y, frame_length, hop_length, center, pad_mode, threshold):
   """Crossings between consecutive samples, summed per frame (the pair straddling a frame start
   belongs to the previous frame only)."""

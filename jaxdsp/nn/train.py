@@ -1,0 +1,539 @@
+"""Training with optax: optimizers, a jitted train step, evaluation and a ``fit`` loop.
+
+The step is one ``jax.jit``-compiled function of ``nnx.split((model, optimizer))``'s state: inside
+it the parameters are split from the other variables (dropout RNG counters, batch statistics) and
+only they are differentiated (``nnx.merge(..., copy=True)`` inside ``jax.value_and_grad``), the
+pattern that works for models with Dropout in both of Flax NNX's graph and tree modes. ``fit``
+keeps that state functional between steps and writes it back into the model after each epoch.
+
+Data for ``fit`` / ``evaluate`` is one of:
+
+- a tuple ``(x, y)`` of two arrays with the same leading (example) axis: batched here, shuffled
+  per epoch with ``seed`` (NumPy ``default_rng([seed, epoch])``);
+- an object with a ``batches(*, epoch)`` method yielding ``(x, y)`` batches (e.g.
+  ``jaxdsp.data.UrbanSound8K``, which shuffles with its own seed);
+- any re-iterable of ``(x, y)`` batches (a list, a ``torch``-style loader).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from tqdm.auto import tqdm
+
+from jaxdsp import _checks
+from jaxdsp.nn import checkpoint as _ckpt
+from jaxdsp.nn.losses import get_loss
+
+__all__ = ["evaluate", "fit", "label_params", "make_optimizer", "train_step"]
+
+Callback = Callable[[int, nnx.Module, dict], "Mapping[str, Any] | None"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimizers.
+
+
+def _path_names(path: Sequence[Any]) -> tuple[str, ...]:
+  names = []
+  for k in path:
+    if isinstance(k, jax.tree_util.GetAttrKey) and k.name == "value":
+      continue  # the array inside an nnx.Variable
+    for attr in ("key", "name", "idx"):
+      if hasattr(k, attr):
+        names.append(str(getattr(k, attr)))
+        break
+    else:
+      names.append(str(k))
+  return tuple(names)
+
+
+def label_params(rule: Callable[[tuple[str, ...]], str] | Mapping[str, str], *,
+                 default: str | None = None) -> Callable[[Any], Any]:
+  """Builds ``param_labels`` for ``optax.multi_transform`` from each parameter's path.
+
+  Args:
+    rule: a callable ``path -> label`` where ``path`` is the parameter's attribute path as a
+      tuple of strings (``("frontend", "center_freqs")``, ``("convs", "0", "kernel")``), or a
+      mapping ``{prefix: label}``: a parameter whose ``"/"``-joined path starts with ``prefix``
+      (``"frontend"``, ``"convs/0"``) gets that label (longest prefix wins).
+    default: label for parameters no prefix matches (required with a mapping that does not cover
+      every parameter).
+
+  Returns:
+    A function of the parameter pytree returning the matching pytree of labels.
+
+  Examples:
+    >>> import optax
+    >>> labels = label_params({"frontend": "frontend"}, default="backbone")
+    >>> tx = make_optimizer({"frontend": optax.adam(1e-4), "backbone": "adam"},
+    ...                     learning_rate=1e-3, param_labels=labels)
+  """
+  if isinstance(rule, Mapping):
+    prefixes = sorted(rule, key=len, reverse=True)
+
+    def by_prefix(path: tuple[str, ...]) -> str:
+      joined = "/".join(path)
+      for p in prefixes:
+        if joined == p or joined.startswith(p.rstrip("/") + "/"):
+          return rule[p]
+      if default is None:
+        raise ValueError(f"parameter {joined!r} matches no prefix in {list(rule)} and no "
+                         "default label was given")
+      return default
+
+    fn = by_prefix
+  elif callable(rule):
+    fn = rule
+  else:
+    raise TypeError(f"rule must be a callable or a mapping of prefixes to labels, got {rule!r}")
+  return lambda params: jax.tree_util.tree_map_with_path(lambda p, _: fn(_path_names(p)), params)
+
+
+_OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+def make_optimizer(optimizer: Any = "adam", learning_rate: Any = None, *,
+                   momentum: float | None = None, nesterov: bool = False,
+                   weight_decay: float = 0.0, param_labels: Any = None,
+                   **kwargs: Any) -> optax.GradientTransformation:
+  """Returns an optax optimizer.
+
+  Args:
+    optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"``; an ``optax.GradientTransformation``
+      (returned as is); or a mapping ``{label: optimizer}`` of such (names use
+      ``learning_rate``) combined with ``optax.multi_transform`` over ``param_labels``, for
+      per-group optimizers (e.g. a slower learnable frontend).
+    learning_rate: a float or an optax schedule; ``None`` means 1e-3.
+    momentum: SGD momentum (``None`` or 0: plain SGD), as ``torch.optim.SGD``.
+    nesterov: Nesterov momentum for SGD.
+    weight_decay: for ``"sgd"``/``"adam"`` an L2 term ``wd·θ`` added to the gradient (PyTorch's
+      coupled ``weight_decay``); for ``"adamw"`` the decoupled decay.
+    param_labels: labels for a mapping ``optimizer``: anything ``optax.multi_transform``
+      accepts (a pytree of labels or a function of the parameters), e.g. from ``label_params``.
+    **kwargs: passed to the optax constructor (``b1``, ``b2``, ``eps``, ...).
+
+  Returns:
+    An ``optax.GradientTransformation``.
+
+  Raises:
+    ValueError: unknown name, hyperparameters given together with a ready transformation, or a
+      mapping without ``param_labels``.
+
+  Examples:
+    >>> tx = make_optimizer("sgd", 0.1, momentum=0.9)
+    >>> tx = make_optimizer("adam", 1e-3)
+
+  Compare ``torch.optim.SGD`` / ``torch.optim.Adam``.
+  """
+  if isinstance(optimizer, optax.GradientTransformation):
+    if learning_rate is not None or momentum is not None or weight_decay or kwargs:
+      raise ValueError("learning_rate, momentum, weight_decay and other options apply to named "
+                       "optimizers only; configure the optax transformation itself")
+    return optimizer
+  if isinstance(optimizer, Mapping):
+    if param_labels is None:
+      raise ValueError("param_labels is required when optimizer is a mapping of groups")
+    transforms = {label: make_optimizer(o, None if isinstance(o, optax.GradientTransformation)
+                                        else learning_rate, momentum=momentum, nesterov=nesterov,
+                                        weight_decay=weight_decay, **kwargs)
+                  for label, o in optimizer.items()}
+    return optax.multi_transform(transforms, param_labels)
+  name = _checks.choice(optimizer, "optimizer", _OPTIMIZERS)
+  lr = 1e-3 if learning_rate is None else learning_rate
+  weight_decay = _checks.positive_number(weight_decay, "weight_decay", allow_zero=True)
+  args = (name, lr, momentum or None, bool(nesterov), weight_decay, tuple(sorted(kwargs.items())))
+  try:
+    return _named_optimizer(*args)  # the same object for the same arguments: jit cache hits
+  except TypeError:  # unhashable options
+    return _named_optimizer.__wrapped__(*args)
+
+
+@functools.lru_cache(maxsize=64)
+def _named_optimizer(name: str, lr: Any, momentum: float | None, nesterov: bool,
+                     weight_decay: float, kwargs: tuple) -> optax.GradientTransformation:
+  kwargs = dict(kwargs)
+  if name == "sgd":
+    tx = optax.sgd(lr, momentum=momentum, nesterov=nesterov, **kwargs)
+  elif name == "adam":
+    tx = optax.adam(lr, **kwargs)
+  else:
+    return optax.adamw(lr, weight_decay=weight_decay, **kwargs)
+  if weight_decay:
+    tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
+  return tx
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps.
+
+
+def _metrics(outputs: jax.Array, y: jax.Array, loss: jax.Array) -> dict[str, jax.Array]:
+  """Batch loss and, for class-index targets, the number of correct argmax predictions."""
+  m = {"loss": loss}
+  if outputs.ndim == y.ndim + 1 and jnp.issubdtype(y.dtype, jnp.integer):
+    m["correct"] = jnp.sum(jnp.argmax(outputs, axis=-1) == y)
+  return m
+
+
+def _train_step_impl(graphdef: Any, state: Any, x: jax.Array, y: jax.Array,
+                     loss_fn: Callable) -> tuple[Any, dict[str, jax.Array]]:
+  model, optimizer = nnx.merge(graphdef, state)
+  gd, params, rest = nnx.split(model, nnx.Param, ...)
+
+  def objective(params):
+    m = nnx.merge(gd, params, rest, copy=True)
+    outputs = m(x)
+    return loss_fn(outputs, y), (outputs, nnx.state(m, nnx.Not(nnx.Param)))
+
+  (loss, (outputs, new_rest)), grads = jax.value_and_grad(objective, has_aux=True)(params)
+  nnx.update(model, new_rest)
+  optimizer.update(model, grads)
+  return nnx.state((model, optimizer)), _metrics(outputs, y, loss)
+
+
+_train_step_jit = jax.jit(_train_step_impl, static_argnums=(0, 4))
+
+
+def _eval_step_impl(graphdef: Any, state: Any, x: jax.Array, y: jax.Array,
+                    loss_fn: Callable) -> tuple[jax.Array, dict[str, jax.Array]]:
+  outputs = nnx.merge(graphdef, state)(x)
+  return outputs, _metrics(outputs, y, loss_fn(outputs, y))
+
+
+_eval_step_jit = jax.jit(_eval_step_impl, static_argnums=(0, 4))
+
+
+def _mode(model: nnx.Module, *, training: bool) -> nnx.Module:
+  """A view of ``model`` with Dropout / BatchNorm in training or inference mode."""
+  return nnx.view(model, deterministic=not training, use_running_average=not training,
+                  raise_if_not_found=False)
+
+
+def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
+               loss: Any) -> dict[str, jax.Array]:
+  """One jitted optimisation step on a batch; updates ``model`` and ``optimizer`` in place.
+
+  ``loss(model(x), y)`` is differentiated with respect to the ``nnx.Param`` variables and the
+  optimizer applies the update; dropout runs in training mode.
+
+  Args:
+    model: an ``nnx.Module``.
+    optimizer: ``nnx.Optimizer(model, tx, wrt=nnx.Param)``.
+    x: input batch.
+    y: target batch.
+    loss: a callable ``(outputs, targets) -> scalar`` or a name for ``get_loss``.
+
+  Returns:
+    ``{"loss": scalar}`` plus ``"correct"`` (count of argmax hits) for integer class targets.
+
+  Examples:
+    >>> import jax.numpy as jnp, optax
+    >>> from flax import nnx
+    >>> from jaxdsp.nn import DeepNet
+    >>> net = DeepNet(2, [4], 1, rngs=nnx.Rngs(0))
+    >>> opt = nnx.Optimizer(net, optax.sgd(0.1), wrt=nnx.Param)
+    >>> m = train_step(net, opt, jnp.ones((8, 2)), jnp.ones((8, 1)), loss="mse")
+  """
+  graphdef, state = nnx.split((_mode(model, training=True), optimizer))
+  state, metrics = _train_step_jit(graphdef, state, jnp.asarray(x), jnp.asarray(y),
+                                   get_loss(loss))
+  nnx.update((model, optimizer), state)
+  return metrics
+
+
+# ---------------------------------------------------------------------------------------------
+# Data.
+
+
+def _is_arrays(data: Any) -> bool:
+  return (isinstance(data, tuple) and len(data) == 2
+          and all(isinstance(a, (np.ndarray, jax.Array)) for a in data)
+          and np.ndim(data[0]) >= 1 and np.ndim(data[1]) >= 1
+          and np.shape(data[0])[0] == np.shape(data[1])[0])
+
+
+def _batches(data: Any, *, epoch: int, batch_size: int, shuffle: bool,
+             seed: int) -> Iterator[tuple[Any, Any]]:
+  if _is_arrays(data):
+    x, y = data
+    n = np.shape(x)[0]
+    order = (np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n))
+    for i in range(0, n, batch_size):
+      idx = order[i:i + batch_size]
+      yield x[idx], y[idx]
+  elif hasattr(data, "batches"):
+    yield from data.batches(epoch=epoch)
+  elif isinstance(data, Iterable):
+    yield from data
+  else:
+    raise TypeError("data must be a tuple (x, y) of arrays, an object with a batches(epoch=...) "
+                    f"method, or an iterable of (x, y) batches, got {type(data).__name__}")
+
+
+def _num_batches(data: Any, batch_size: int) -> int | None:
+  if _is_arrays(data):
+    return math.ceil(np.shape(data[0])[0] / batch_size)
+  try:
+    return len(data)
+  except TypeError:
+    return None
+
+
+def evaluate(model: nnx.Module, data: Any, *, loss: Any, batch_size: int = 256,
+             return_predictions: bool = False) -> dict[str, Any]:
+  """Loss and accuracy of ``model`` over ``data`` in inference mode (dropout off), jitted.
+
+  Args:
+    model: an ``nnx.Module``.
+    data: ``(x, y)`` arrays, an object with ``batches(epoch=...)``, or an iterable of batches.
+    loss: a callable ``(outputs, targets) -> scalar`` or a name for ``get_loss``.
+    batch_size: batch size when ``data`` is a pair of arrays.
+    return_predictions: also return the argmax ``predictions`` and the ``targets`` (NumPy).
+
+  Returns:
+    ``{"loss": float, "accuracy": float | None, "n": int}``: the batch losses averaged with
+    weights equal to batch sizes (the mean over examples for a ``"mean"``-reduced loss); the
+    accuracy is the fraction of argmax hits for integer class targets, ``None`` otherwise.
+
+  Raises:
+    ValueError: ``data`` holds no batch.
+  """
+  batch_size = _checks.positive_int(batch_size, "batch_size")
+  loss_fn = get_loss(loss)
+  graphdef, state = nnx.split(_mode(model, training=False))
+  total, correct, n, has_acc = 0.0, 0, 0, True
+  preds, targets = [], []
+  for x, y in _batches(data, epoch=0, batch_size=batch_size, shuffle=False, seed=0):
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    outputs, m = _eval_step_jit(graphdef, state, x, y, loss_fn)
+    b = int(y.shape[0]) if y.ndim else 1
+    total += float(m["loss"]) * b
+    n += b
+    if "correct" in m:
+      correct += int(m["correct"])
+      if return_predictions:
+        preds.append(np.asarray(jnp.argmax(outputs, axis=-1)))
+        targets.append(np.asarray(y))
+    else:
+      has_acc = False
+  if n == 0:
+    raise ValueError("data must hold at least one batch, got none")
+  result = {"loss": total / n, "accuracy": correct / n if has_acc else None, "n": n}
+  if return_predictions:
+    result["predictions"] = np.concatenate(preds) if preds else None
+    result["targets"] = np.concatenate(targets) if targets else None
+  return result
+
+
+# ---------------------------------------------------------------------------------------------
+# fit.
+
+
+def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer: Any = "adam",
+        epochs: int, learning_rate: Any = None, param_labels: Any = None, batch_size: int = 32,
+        seed: int = 0, shuffle: bool = True, log_dir: Any = None, checkpoint_dir: Any = None,
+        max_to_keep: int | None = 3, callbacks: Sequence[Callback] = (),
+        class_names: Sequence[str] | None = None, log_every: int = 10,
+        progress: bool = True) -> dict[str, list]:
+  """Trains ``model`` in place for ``epochs`` epochs; returns the history.
+
+  Each epoch runs the jitted train step over ``train`` (shuffled per epoch from ``seed``), then
+  evaluates on ``val``, calls the ``callbacks``, logs to TensorBoard and saves a checkpoint. With
+  a ``checkpoint_dir`` that already holds checkpoints, training resumes after the newest one
+  (model, optimizer state, step, history restored) and runs the remaining epochs up to
+  ``epochs``; training 2 epochs at once or 1 + resume + 1 gives the same parameters. The same
+  ``seed`` (and model initialisation) gives the same result on CPU.
+
+  Args:
+    model: an ``nnx.Module`` (trained in place).
+    train: training data: ``(x, y)`` arrays, an object with ``batches(epoch=...)``, or an
+      iterable of ``(x, y)`` batches (see the module docstring).
+    val: validation data of the same kinds, or ``None``.
+    loss: a callable ``(outputs, targets) -> scalar`` or a name (``"cross_entropy"``, ``"mse"``,
+      ``"l1"``, ``"binary_cross_entropy"``).
+    optimizer: anything ``make_optimizer`` takes: a name, an optax transformation, or a mapping
+      ``{label: optimizer}`` for per-group optimizers together with ``param_labels``.
+    epochs: total number of epochs.
+    learning_rate: for named optimizers (``None``: 1e-3).
+    param_labels: labels for a mapping ``optimizer`` (e.g. ``label_params({"frontend":
+      "frontend"}, default="backbone")``).
+    batch_size: batch size when ``train``/``val`` are arrays.
+    seed: shuffling seed for array data.
+    shuffle: shuffle array data each epoch.
+    log_dir: TensorBoard directory (``None``: no logging). Logged: ``train/loss`` every
+      ``log_every`` steps; per epoch ``epoch/loss``, ``epoch/accuracy``, ``epoch/val_loss``,
+      ``epoch/val_accuracy``, every callback value under ``diagnostics/``, the validation
+      confusion matrix (``val/confusion_matrix``, for class targets); and in the first epoch a
+      few training inputs as spectrogram images (inputs ``(batch, n_freq, n_frames)``) or audio
+      (inputs ``(batch, n_samples)`` with ``train.sr`` set).
+    checkpoint_dir: orbax checkpoint directory, saved after every epoch (``None``: none).
+    max_to_keep: checkpoints kept.
+    callbacks: functions ``callback(epoch, model, logs) -> dict | None`` called after each
+      epoch (``epoch`` counts from 1, ``logs`` holds this epoch's metrics); returned scalars are
+      added to the history and logged (arrays as histograms) — the hook for frontend
+      diagnostics.
+    class_names: names for the confusion matrix (default: ``val.class_names`` if present).
+    log_every: steps between ``train/loss`` points and progress-bar updates.
+    progress: show a tqdm progress bar.
+
+  Returns:
+    The history: a dict of lists, one entry per epoch: ``epoch``, ``loss``, ``accuracy``,
+    ``val_loss``, ``val_accuracy`` (``None`` where not applicable), ``time`` (seconds), and any
+    callback keys.
+
+  Raises:
+    ValueError: bad ``epochs``, ``batch_size``, ``log_every``, or an empty ``train``.
+
+  Examples:
+    >>> import numpy as np
+    >>> from flax import nnx
+    >>> from jaxdsp.nn import DeepNet
+    >>> x = np.random.default_rng(0).uniform(0, 0.5, (256, 2)).astype(np.float32)
+    >>> net = DeepNet(2, [5], 1, rngs=nnx.Rngs(0))
+    >>> h = fit(net, (x, x.sum(1, keepdims=True)), loss="mse", optimizer="sgd",
+    ...         learning_rate=1.0, epochs=3, progress=False)
+    >>> h["loss"][-1] < h["loss"][0]
+    True
+  """
+  epochs = _checks.nonnegative_int(epochs, "epochs")
+  batch_size = _checks.positive_int(batch_size, "batch_size")
+  log_every = _checks.positive_int(log_every, "log_every")
+  loss_fn = get_loss(loss)
+  tx = make_optimizer(optimizer, learning_rate, param_labels=param_labels)
+  opt = nnx.Optimizer(model, tx, wrt=nnx.Param)
+  if class_names is None:
+    class_names = getattr(val, "class_names", None)
+
+  history: dict[str, list] = {k: [] for k in
+                              ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "time")}
+  start = 0
+  if checkpoint_dir is not None and _ckpt.latest_step(checkpoint_dir) is not None:
+    meta = _ckpt.restore_checkpoint(checkpoint_dir, model, opt)
+    start = int(meta.get("epoch", meta["step"]))
+    history.update({k: list(v) for k, v in meta.get("history", {}).items()})
+
+  logger = None
+  if log_dir is not None:
+    from jaxdsp.nn.logging import TensorBoardLogger
+    logger = TensorBoardLogger(log_dir)
+
+  graphdef, state = nnx.split((_mode(model, training=True), opt))
+  global_step = int(opt.step[...])
+  try:
+    for epoch in range(start, epochs):
+      t0 = time.perf_counter()
+      n_batches = _num_batches(train, batch_size)
+      bar = tqdm(total=n_batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress,
+                 leave=True, dynamic_ncols=True)
+      losses, sizes, corrects = [], [], []
+      for i, (x, y) in enumerate(_batches(train, epoch=epoch, batch_size=batch_size,
+                                          shuffle=shuffle, seed=seed)):
+        x, y = jnp.asarray(x), jnp.asarray(y)
+        if logger is not None and epoch == 0 and i == 0:
+          _log_inputs(logger, x, getattr(train, "sr", None))
+        state, m = _train_step_jit(graphdef, state, x, y, loss_fn)
+        global_step += 1
+        losses.append(m["loss"])
+        sizes.append(int(y.shape[0]) if y.ndim else 1)
+        corrects.append(m.get("correct"))
+        if (i + 1) % log_every == 0:
+          value = float(m["loss"])
+          bar.set_postfix(loss=f"{value:.4f}")
+          if logger is not None:
+            logger.scalar("train/loss", value, global_step)
+        bar.update(1)
+      if not losses:
+        bar.close()
+        raise ValueError("train must hold at least one batch, got none")
+      nnx.update((model, opt), state)
+
+      sizes_a = np.asarray(sizes, dtype=np.float64)
+      logs: dict[str, Any] = {"epoch": epoch + 1,
+                              "loss": float(np.dot(np.asarray(jax.device_get(losses)), sizes_a)
+                                            / sizes_a.sum())}
+      logs["accuracy"] = (float(sum(int(c) for c in corrects) / sizes_a.sum())
+                          if all(c is not None for c in corrects) else None)
+      val_result = None
+      if val is not None:
+        val_result = evaluate(model, val, loss=loss_fn, batch_size=batch_size,
+                              return_predictions=logger is not None)
+        logs["val_loss"], logs["val_accuracy"] = val_result["loss"], val_result["accuracy"]
+      else:
+        logs["val_loss"] = logs["val_accuracy"] = None
+      for cb in callbacks:
+        extra = cb(epoch + 1, model, dict(logs))
+        if extra:
+          logs.update({f"{k}": _to_python(v) for k, v in extra.items()})
+      logs["time"] = time.perf_counter() - t0
+
+      n_prev = len(history["epoch"])
+      for k, v in logs.items():
+        history.setdefault(k, [None] * n_prev)
+        history[k].append(v)
+      for k in history:  # keys a callback stopped returning
+        if len(history[k]) < len(history["epoch"]):
+          history[k].append(None)
+
+      bar.set_postfix({k: f"{logs[k]:.4f}" for k in ("loss", "accuracy", "val_loss",
+                                                       "val_accuracy") if logs[k] is not None})
+      bar.close()
+      if logger is not None:
+        std = {"loss", "accuracy", "val_loss", "val_accuracy", "time"}
+        logger.scalars({k: logs[k] for k in std}, epoch + 1, prefix="epoch/")
+        logger.scalars({k: v for k, v in logs.items() if k not in std | {"epoch"}}, epoch + 1,
+                       prefix="diagnostics/")
+        if val_result is not None and val_result.get("predictions") is not None:
+          n_classes = (len(class_names) if class_names is not None
+                       else int(max(val_result["targets"].max(), val_result["predictions"].max())
+                                + 1))
+          logger.confusion_matrix("val/confusion_matrix", val_result["targets"],
+                                  val_result["predictions"], epoch + 1, n_classes=n_classes,
+                                  class_names=class_names)
+        logger.flush()
+      if checkpoint_dir is not None:
+        _ckpt.save_checkpoint(checkpoint_dir, model, opt, step=epoch + 1,
+                              metadata={"epoch": epoch + 1, "seed": seed,
+                                        "history": _jsonable(history)},
+                              max_to_keep=max_to_keep)
+  finally:
+    if logger is not None:
+      logger.close()
+  return history
+
+
+def _to_python(v: Any) -> Any:
+  arr = np.asarray(v)
+  if arr.size == 1 and np.issubdtype(arr.dtype, np.number):
+    return arr.reshape(()).item()
+  return arr
+
+
+def _jsonable(history: dict[str, list]) -> dict[str, list]:
+  """The history without array entries (histograms), for the checkpoint's JSON metadata."""
+  out = {}
+  for k, v in history.items():
+    if all(x is None or isinstance(x, (int, float, str, bool)) for x in v):
+      out[k] = list(v)
+  return out
+
+
+def _log_inputs(logger: Any, x: jax.Array, sr: Any, n: int = 3) -> None:
+  """Logs the first ``n`` inputs of a batch: spectrogram images or audio clips."""
+  x = np.asarray(x)
+  if x.ndim == 4 and x.shape[1] == 1:
+    x = x[:, 0]
+  for i in range(min(n, x.shape[0])):
+    if x.ndim == 3:
+      logger.spectrogram(f"inputs/example_{i}", x[i], 0)
+    elif x.ndim == 2 and sr is not None:
+      peak = float(np.max(np.abs(x[i]))) or 1.0
+      logger.audio(f"inputs/example_{i}", x[i] / max(peak, 1.0), sr=int(sr), step=0)

@@ -1,0 +1,225 @@
+"""jaxdsp.batch: extract over files and devices equals a per-file features loop; failures, resume,
+multi-process shares, the output format."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+import soundfile as sf
+
+import jaxdsp as jd
+from jaxdsp import batch
+
+SR = 8000
+KW = dict(sr=SR, n_fft=256, hop_length=64, n_mels=24, n_mfcc=8)
+NAMES = jd.FEATURE_NAMES  # every feature, including the per-example dB ones and ZCR's edge padding
+# Lengths across two batches of 4; the last sample is non-zero so that edge padding matters.
+LENGTHS = (100, 700, 3000, 5000)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+  root = tmp_path_factory.mktemp("corpus")
+  rng = np.random.default_rng(12345)
+  t = np.arange(max(LENGTHS)) / SR
+  for i, n in enumerate(LENGTHS):
+    y = 0.3 * np.sin(2 * np.pi * (200 + 150 * i) * t[:n]) + 0.05 * rng.standard_normal(n)
+    y[-1] = 0.7
+    sub = root / ("a" if i % 2 else "b")
+    sub.mkdir(exist_ok=True)
+    sf.write(sub / f"clip{i}.wav", y.astype(np.float32), SR, subtype="FLOAT")
+  # Another rate (resampled on load) and a stereo file (averaged).
+  sf.write(root / "rate16k.flac", (0.2 * rng.standard_normal(6000)).astype(np.float32), 16000)
+  sf.write(root / "stereo.wav", (0.2 * rng.standard_normal((2500, 2))).astype(np.float32), SR, subtype="FLOAT")
+  (root / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk")
+  (root / "empty.wav").write_bytes(b"")
+  (root / "notes.txt").write_text("not audio: ignored when a directory is scanned")
+  return root
+
+
+@pytest.fixture(scope="module")
+def extracted(corpus, tmp_path_factory):
+  out = tmp_path_factory.mktemp("feats") / "out"
+  res = batch.extract(corpus, NAMES, out=out, batch_size=4, devices=1, progress=False, **KW)
+  return res, out
+
+
+def _reference(path):
+  y, _ = jd.load(path, sr=SR)
+  opts = {k: v for k, v in KW.items() if k != "sr"}
+  return {k: np.asarray(v) for k, v in jd.features(y, sr=SR, names=NAMES, **opts).items()}
+
+
+def _assert_same(a, b, name, *, resampled_input_differs=False):
+  """Equal to float32 round-off: 1e-5 relative and 1e-6 of the peak.
+
+  ``resampled_input_differs``: in another process (4 CPU devices) XLA's resampling convolution
+  rounds differently (1 ulp), and near-zero bins (above the resampler's cutoff) amplify that in
+  the log-domain features: the flatness (a geometric mean) to ~1e-4 relative, dB values to ~0.01 dB.
+  """
+  assert a.shape == b.shape, (name, a.shape, b.shape)
+  scale = max(float(np.max(np.abs(b))), 1e-6)
+  rtol, atol = 1e-5, 1e-6 * scale
+  if resampled_input_differs and "flatness" in name:
+    rtol = 3e-4
+  if resampled_input_differs and name.endswith("_db"):
+    atol = 0.02
+  np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=name)
+
+
+def test_extract_equals_per_file_features(corpus, extracted):
+  res, out = extracted
+  assert res.n_ok == len(LENGTHS) + 2 and res.n_computed == len(LENGTHS) + 4
+  feats = batch.load_features(out)
+  assert len(feats) == res.n_ok
+  for path, got in feats.items():
+    ref = _reference(path)
+    assert set(got) == set(NAMES)
+    for name in NAMES:
+      _assert_same(got[name], ref[name], f"{os.path.basename(path)}:{name}")
+
+
+def test_padding_shares_batches_across_lengths(extracted):
+  """Files of different lengths were computed in one padded batch (and still equal the loop)."""
+  _, out = extracted
+  files = batch.load_manifest(out)["files"]
+  by_shard = {}
+  for rec in files.values():
+    if rec["status"] == "ok":
+      by_shard.setdefault(rec["shard"], set()).add(rec["length"])
+  assert max(len(lengths) for lengths in by_shard.values()) >= 3
+  for path, rec in files.items():
+    if rec["status"] == "ok":
+      assert rec["n_frames"] == jd.num_frames(rec["length"], frame_length=256, hop_length=64)
+      assert rec["duration"] == pytest.approx(rec["length"] / SR)
+
+
+def test_corrupt_and_empty_files_are_recorded_and_skipped(extracted):
+  res, out = extracted
+  assert res.n_failed == 2
+  failed = {os.path.basename(p): e for p, e in res.failures.items()}
+  assert set(failed) == {"corrupt.wav", "empty.wav"}
+  assert "empty" in failed["empty.wav"] and "corrupt.wav" in failed["corrupt.wav"]
+  manifest = json.loads((out / "manifest.json").read_text())
+  assert manifest["format"] == batch.FORMAT
+  statuses = {os.path.basename(p): r["status"] for p, r in manifest["files"].items()}
+  assert statuses["corrupt.wav"] == "failed" and statuses["clip0.wav"] == "ok"
+  assert "notes.txt" not in statuses
+
+
+def test_four_devices_equal_one_device(corpus, extracted, tmp_path):
+  """Sharded over 4 fake CPU devices (a subprocess) == one device, file by file."""
+  _, out1 = extracted
+  out4 = tmp_path / "out4"
+  script = textwrap.dedent(f"""
+      import jax
+      from jaxdsp import batch
+      assert jax.local_device_count() == 4, jax.devices()
+      res = batch.extract({str(corpus)!r}, {NAMES!r}, out={str(out4)!r}, batch_size=4, progress=False,
+                          **{KW!r})
+      print(res.n_ok, res.n_failed)
+  """)
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+  proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert proc.stdout.split() == [str(len(LENGTHS) + 2), "2"]
+  one, four = batch.load_features(out1), batch.load_features(out4)
+  assert sorted(one) == sorted(four)
+  for path in one:
+    for name in NAMES:
+      _assert_same(four[path][name], one[path][name], f"{os.path.basename(path)}:{name}",
+                   resampled_input_differs=path.endswith("rate16k.flac"))
+
+
+def test_second_run_computes_nothing(corpus, extracted):
+  res, out = extracted
+  again = batch.extract(corpus, NAMES, out=out, batch_size=4, progress=False, **KW)
+  assert again.n_computed == 0
+  assert (again.n_ok, again.n_failed) == (res.n_ok, res.n_failed)
+
+
+def test_interrupted_run_resumes(corpus, extracted, tmp_path, monkeypatch):
+  _, out_full = extracted
+  out = tmp_path / "out"
+  calls = {"n": 0}
+  real = batch._write_shard
+
+  def crash_on_second(path, arrays):
+    calls["n"] += 1
+    if calls["n"] == 2:
+      raise KeyboardInterrupt("simulated interruption")
+    real(path, arrays)
+
+  monkeypatch.setattr(batch, "_write_shard", crash_on_second)
+  with pytest.raises(KeyboardInterrupt):
+    batch.extract(corpus, NAMES, out=out, batch_size=4, progress=False, **KW)
+  monkeypatch.setattr(batch, "_write_shard", real)
+  recorded = batch.load_manifest(out)["files"]  # the first batch (ok and failed files) only
+  done_before = {p for p, r in recorded.items() if r["status"] == "ok"}
+  assert 0 < len(done_before) < len(LENGTHS) + 2
+  res = batch.extract(corpus, NAMES, out=out, batch_size=4, progress=False, **KW)
+  assert res.n_ok == len(LENGTHS) + 2
+  assert res.n_computed == len(LENGTHS) + 4 - len(recorded)  # finished files were not recomputed
+  full, resumed = batch.load_features(out_full), batch.load_features(out)
+  for path in full:
+    for name in ("spectrogram", "zero_crossing_rate", "mfcc"):
+      _assert_same(resumed[path][name], full[path][name], name)
+
+  # A file whose manifest entry is lost is computed again, alone.
+  manifest_path = out / "manifest.json"
+  manifest = json.loads(manifest_path.read_text())
+  lost = sorted(done_before)[0]
+  del manifest["files"][lost]
+  manifest_path.write_text(json.dumps(manifest))
+  res = batch.extract(corpus, NAMES, out=out, batch_size=4, progress=False, **KW)
+  assert res.n_computed == 1 and res.n_ok == len(LENGTHS) + 2
+  _assert_same(batch.load_features(out, paths=[lost])[lost]["rms"], full[lost]["rms"], "rms")
+
+
+def test_process_shares_and_merged_reader(corpus, extracted, tmp_path, monkeypatch):
+  """With 2 JAX processes each takes every other file and writes its own manifest."""
+  _, out_full = extracted
+  out = tmp_path / "out"
+  names = ("rms", "spectral_centroid")
+  files = batch.list_files(corpus)
+  monkeypatch.setattr(jax, "process_count", lambda: 2)
+  for index in (0, 1):
+    monkeypatch.setattr(jax, "process_index", lambda index=index: index)
+    res = batch.extract(corpus, names, out=out, batch_size=4, progress=False, **KW)
+    assert res.n_ok + res.n_failed == len(files[index::2])
+  assert (out / "manifest-0.json").exists() and (out / "manifest-1.json").exists()
+  merged = batch.load_features(out)
+  full = batch.load_features(out_full, names=names)
+  assert sorted(merged) == sorted(full)
+  for path in full:
+    _assert_same(merged[path]["rms"], full[path]["rms"], "rms")
+
+
+def test_inputs_glob_list_and_errors(corpus, extracted, tmp_path):
+  files = batch.list_files(corpus)
+  assert len(files) == len(LENGTHS) + 4 and all(os.path.isabs(p) for p in files)
+  assert batch.list_files(str(corpus / "**" / "clip*.wav")) == [p for p in files if "clip" in p]
+  assert batch.list_files([files[1], files[0], files[1]]) == sorted(files[:2])
+  with pytest.raises(FileNotFoundError, match="no such file"):
+    batch.list_files(corpus / "missing")
+  with pytest.raises(FileNotFoundError, match="matches no file"):
+    batch.list_files(str(corpus / "*.mp3"))
+  (tmp_path / "no_audio").mkdir()
+  with pytest.raises(FileNotFoundError, match="no audio files"):
+    batch.list_files(tmp_path / "no_audio")
+  with pytest.raises(ValueError, match="features"):
+    batch.extract(corpus, ("rms", "loudness"), out=tmp_path / "x", progress=False)
+  with pytest.raises(ValueError, match="batch_size"):
+    batch.extract(corpus, ("rms",), out=tmp_path / "x", batch_size=0, progress=False)
+  with pytest.raises(TypeError, match="unexpected options"):
+    batch.extract(corpus, ("rms",), out=tmp_path / "x", nfft=256, progress=False)
+  _, out = extracted
+  with pytest.raises(ValueError, match="other settings"):
+    batch.extract(corpus, NAMES, out=out, **dict(KW, hop_length=32), progress=False)
+  with pytest.raises(FileNotFoundError, match="manifest"):
+    batch.load_features(tmp_path / "nothing")

@@ -1,0 +1,133 @@
+"""The jaxdsp command line: --help everywhere, analyze / extract / demo / train, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+import soundfile as sf
+
+import jaxdsp as jd
+from jaxdsp import batch
+from jaxdsp import cli
+
+COMMANDS = ("demo", "analyze", "extract", "train")
+
+
+def _one_line_error(err):
+  lines = [line for line in err.splitlines() if line.strip()]
+  assert len(lines) == 1 and lines[0].startswith("jaxdsp: error: "), err
+  assert "Traceback" not in err
+  return lines[0]
+
+
+def _assert_png(path):
+  assert os.path.isfile(path) and os.path.getsize(path) > 10_000
+  assert float(matplotlib.image.imread(path)[..., :3].std()) > 0.05
+
+
+def test_module_entry_point_help():
+  proc = subprocess.run([sys.executable, "-m", "jaxdsp", "--help"], capture_output=True, text=True, timeout=120,
+                        env=dict(os.environ, JAX_PLATFORMS="cpu"))
+  assert proc.returncode == 0, proc.stderr
+  assert all(c in proc.stdout for c in COMMANDS) and proc.stdout.startswith("usage: jaxdsp")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_for_every_command(command, capsys):
+  with pytest.raises(SystemExit) as exc:
+    cli.main([command, "--help"])
+  assert exc.value.code == 0
+  out = capsys.readouterr().out
+  assert out.startswith(f"usage: jaxdsp {command}") and "--help" in out
+
+
+def test_usage_errors_are_one_line(capsys):
+  with pytest.raises(SystemExit) as exc:
+    cli.main(["extract"])
+  assert exc.value.code == 2
+  assert "required" in _one_line_error(capsys.readouterr().err)
+  with pytest.raises(SystemExit) as exc:
+    cli.main(["extract", "x", "-o", "y", "--batch-size", "0"])
+  assert exc.value.code == 2
+  assert "positive integer" in _one_line_error(capsys.readouterr().err)
+  with pytest.raises(SystemExit) as exc:
+    cli.main(["transmogrify"])
+  assert exc.value.code == 2
+  _one_line_error(capsys.readouterr().err)
+  assert cli.main([]) == 2  # no command: the help, on stdout
+  assert "usage: jaxdsp" in capsys.readouterr().out
+  assert cli.main(["--version"]) == 0
+  assert capsys.readouterr().out.strip() == f"jaxdsp {jd.__version__}"
+
+
+def test_user_errors_are_one_line(tmp_path, monkeypatch, capsys):
+  monkeypatch.chdir(tmp_path)
+  assert cli.main(["analyze", str(tmp_path / "missing.wav")]) == 1
+  assert "not found" in _one_line_error(capsys.readouterr().err)
+  (tmp_path / "garbage.wav").write_bytes(b"not audio at all")
+  assert cli.main(["analyze", str(tmp_path / "garbage.wav")]) == 1
+  assert "garbage.wav" in _one_line_error(capsys.readouterr().err)
+  assert cli.main(["extract", str(tmp_path / "nothing-here"), "-o", str(tmp_path / "o")]) == 1
+  assert "no such file" in _one_line_error(capsys.readouterr().err)
+  assert cli.main(["train", str(tmp_path)]) == 1
+  assert "UrbanSound8K.csv" in _one_line_error(capsys.readouterr().err)
+  assert sorted(os.listdir(tmp_path)) == ["garbage.wav"]  # the failed commands wrote nothing
+
+
+def test_analyze_writes_figure(tmp_path, capsys):
+  fig = tmp_path / "figs" / "speech.png"
+  assert cli.main(["analyze", jd.example("speech"), "-o", str(fig)]) == 0
+  out = capsys.readouterr().out
+  assert "speech.wav" in out and "centroid (Hz)" in out and str(fig) in out
+  _assert_png(fig)
+
+
+def test_extract_command(tmp_path, capsys):
+  rng = np.random.default_rng(12345)
+  src = tmp_path / "src"
+  src.mkdir()
+  for i, n in enumerate((4000, 6000, 9000)):
+    sf.write(src / f"c{i}.wav", (0.2 * rng.standard_normal(n)).astype(np.float32), 8000, subtype="FLOAT")
+  (src / "broken.wav").write_bytes(b"RIFF")
+  out = tmp_path / "feats"
+  argv = ["extract", str(src), "-o", str(out), "--features", "rms", "melspectrogram", "--sr", "8000",
+          "--n-fft", "256", "--hop-length", "64", "--n-mels", "16", "--batch-size", "2", "--no-progress"]
+  assert cli.main(argv) == 0
+  text = capsys.readouterr().out
+  assert "3 files ok, 1 failed" in text and "broken.wav" in text
+  manifest = json.loads((out / "manifest.json").read_text())
+  assert manifest["config"]["features"] == ["melspectrogram", "rms"] and manifest["config"]["n_mels"] == 16
+  feats = batch.load_features(out)
+  y, _ = jd.load(src / "c1.wav")
+  np.testing.assert_allclose(feats[str(src / "c1.wav")]["rms"], jd.rms(y, frame_length=256, hop_length=64),
+                             rtol=1e-5, atol=1e-7)
+  assert cli.main(argv) == 0  # resumed: nothing left to compute
+  assert "0 computed now" in capsys.readouterr().out
+
+
+def test_demo_quick_then_train(tmp_path, monkeypatch, capsys):
+  cwd = tmp_path / "cwd"
+  cwd.mkdir()
+  monkeypatch.chdir(cwd)
+  out = tmp_path / "demo"
+  assert cli.main(["demo", "--quick", "--out", str(out), "--no-progress"]) == 0
+  text = capsys.readouterr().out
+  assert "centroid (Hz)" in text and "held-out accuracy" in text
+  _assert_png(out / "analysis.png")
+  assert list(out.glob("*.png")) == [out / "analysis.png"]  # one figure
+  assert (out / "urbansound8k" / "metadata" / "UrbanSound8K.csv").is_file()
+  assert os.listdir(cwd) == []  # nothing written outside --out
+
+  # `jaxdsp train` on the demo's dataset (the quick demo's model and shapes).
+  train_out = tmp_path / "train"
+  argv = ["train", str(out / "urbansound8k"), "--epochs", "1", "--out", str(train_out), "--sr", "8000",
+          "--duration", "0.5", "--n-mels", "24", "--channels", "4", "8", "--batch-size", "16", "--no-progress"]
+  assert cli.main(argv) == 0
+  assert "test accuracy" in capsys.readouterr().out
+  history = json.loads((train_out / "history.json").read_text())
+  assert len(history["loss"]) == 1 and np.isfinite(history["loss"][0])
+  assert any((train_out / "checkpoints").iterdir()) and (train_out / "runs").is_dir()
