@@ -46,14 +46,16 @@ class _PeakRSS:
   """Largest RSS growth (bytes) over a ``with`` block, sampled by a background thread."""
 
   def __init__(self, interval: float = 0.002):
-    import psutil
-
-    self._proc = psutil.Process()
     self._interval = interval
     self.peak = 0
 
+  @staticmethod
+  def _rss() -> int:
+    with open("/proc/self/statm") as f:  # Linux; no psutil needed
+      return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
   def __enter__(self):
-    self._base = self._proc.memory_info().rss
+    self._base = self._rss()
     self._stop = threading.Event()
     self._thread = threading.Thread(target=self._run, daemon=True)
     self._thread.start()
@@ -61,13 +63,13 @@ class _PeakRSS:
 
   def _run(self):
     while not self._stop.is_set():
-      self.peak = max(self.peak, self._proc.memory_info().rss - self._base)
+      self.peak = max(self.peak, self._rss() - self._base)
       time.sleep(self._interval)
 
   def __exit__(self, *exc):
     self._stop.set()
     self._thread.join()
-    self.peak = max(self.peak, self._proc.memory_info().rss - self._base)
+    self.peak = max(self.peak, self._rss() - self._base)
 
 
 def _median_time(fn, repeats: int) -> float:
@@ -223,10 +225,8 @@ print(f"RESULT {{peak:.2f}} {{base:.2f}} {{dt:.1f}} {{gb:.2f}}")
 
 
 def run_memory(minutes: float, n_scales: int, wavelets) -> None:
-  import psutil
-
   n = int(round(minutes * 60 * SR))
-  total = psutil.virtual_memory().total / 2**30
+  total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
   print(f"{minutes:g} min at {SR} Hz = {n} samples, {n_scales} scales (40 Hz - 10 kHz), float32 signal; "
         f"peak RSS (ru_maxrss) of a fresh process per row, JAX and compilation included; "
         f"machine RAM {total:.1f} GB")

@@ -16,20 +16,11 @@ from __future__ import annotations
 import argparse
 import functools
 import math
-import statistics
-import time
 
 import jax
 import numpy as np
 
-
-def _median_time(fn, repeats: int) -> float:
-  times = []
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
+from _timing import median_time
 
 
 def _banded_snr(ref: np.ndarray, est: np.ndarray, sr: float) -> float:
@@ -105,7 +96,7 @@ def main() -> None:
   results, times = {}, {}
   for name, fn in contenders.items():
     results[name] = np.asarray(fn())  # also a warm-up
-    times[name] = _median_time(fn, args.repeats)
+    times[name] = median_time(fn, args.repeats)
   ref = results.get("librosa.resample (soxr_hq)")
   if ref is None:
     ref = results.get("soxr HQ (loop over clips)")

@@ -33,7 +33,7 @@ def _individual(name, y, sr):
   }[name]()
 
 
-@pytest.mark.parametrize("clip", ["speech_22k", "music_stereo_48k", "noise_burst_22k", "short_22k"])
+@pytest.mark.parametrize("clip", ["speech_22k", "music_stereo_48k", "short_22k"])
 def test_features_equal_individual_functions(clip):
   y, sr = load_clip(clip)
   out = jd.features(y, sr=sr, names=jd.FEATURE_NAMES, **KW)

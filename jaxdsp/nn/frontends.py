@@ -157,26 +157,10 @@ class _Grid:
     return self.M * self.K
 
 
-def _fast_len(n: int) -> int:
-  """Smallest 2·3·5-smooth integer ≥ n."""
-  best = 1 << max(0, (n - 1).bit_length())
-  p5 = 1
-  while p5 < best:
-    p35 = p5
-    while p35 < best:
-      m = p35
-      while m < n:
-        m *= 2
-      best = min(best, m)
-      p35 *= 3
-    p5 *= 5
-  return best
-
-
 @functools.lru_cache(maxsize=64)
 def _make_grid(n: int, hop: int, oversample: int, pad: int) -> _Grid:
   M = hop // oversample
-  K = _fast_len(-(-(n + pad) // M))
+  K = wavelets._next_fast_len(-(-(n + pad) // M))
   n_blocks = -(-(M * K // 2) // K)
   return _Grid(n=n, hop=hop, r=oversample, M=M, K=K, n_blocks=n_blocks, n_frames=1 + n // hop)
 
