@@ -229,8 +229,8 @@ def run_memory(minutes: float, n_scales: int, wavelets) -> None:
   total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
   print(f"{minutes:g} min at {SR} Hz = {n} samples, {n_scales} scales (40 Hz - 10 kHz), float32 signal; "
         f"peak RSS (ru_maxrss) of a fresh process per row, JAX and compilation included; "
-        f"machine RAM {total:.1f} GB")
-  print(f"{'wavelet':<14} {'pass':<9} {'hop':>4} {'CWT size (GB)':>14} {'peak RSS (GB)':>14} {'time (s)':>9}")
+        f"machine RAM {total:.1f} GiB")
+  print(f"{'wavelet':<14} {'pass':<9} {'hop':>4} {'CWT (GiB)':>14} {'peak RSS (GiB)':>14} {'time (s)':>9}")
   for wavelet in wavelets:
     itemsize = 4 if wavelet == "morl" else 8
     for mode, hop in (("forward", 1), ("gradient", 1), ("gradient", 2)):
@@ -240,7 +240,7 @@ def run_memory(minutes: float, n_scales: int, wavelets) -> None:
       # a gradient holds the CWT and its cotangent (XLA does not update in place): ~2x
       need = size * (2.1 if mode == "gradient" else 1.1) + 0.5
       if need > 0.9 * total:
-        print(f"{wavelet:<14} {mode:<9} {hop:>4} {size:14.2f}   skipped: needs ~{need:.0f} GB", flush=True)
+        print(f"{wavelet:<14} {mode:<9} {hop:>4} {size:14.2f}   skipped: needs ~{need:.0f} GiB", flush=True)
         continue
       code = _MEMORY_CHILD.format(root=str(ROOT), n=n, n_scales=n_scales, wavelet=wavelet, mode=mode, sr=SR,
                                   hop=hop)

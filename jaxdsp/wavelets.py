@@ -830,7 +830,7 @@ def cwt(
   slice of the output cotangent, so a gradient needs no more than the CWT and its cotangent.
   Chunked transforms support reverse mode only (``jax.grad``, ``jax.vjp``; ``jax.jvp`` raises);
   short ones support both. Measured peaks, 10 min at 22.05 kHz, 128 scales, fresh process: ``morl``
-  forward 7.2 GiB, gradient 13.5 GiB; ``cmor1.5-1.0`` forward 14.0 GiB, gradient with
+  forward 7.1 GiB, gradient 13.4 GiB; ``cmor1.5-1.0`` forward 13.8 GiB, gradient with
   ``hop_length=2`` 13.7 GiB. The full-resolution complex gradient needs ≈ 27 GiB: a gradient of
   any nonlinear loss of W holds W and its cotangent (12.6 GiB each) at once.
 

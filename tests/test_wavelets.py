@@ -14,8 +14,6 @@ Tolerances held (relative to each scale's maximum |W|):
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,7 +22,6 @@ import pywt
 
 import jaxdsp as jd
 from audio_corpus import load_clip
-from jaxdsp import wavelets
 
 RNG = np.random.default_rng(12345)
 SR = 22050
