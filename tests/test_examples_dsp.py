@@ -1,20 +1,12 @@
 """Smoke test: each DSP course-chapter example runs (``--quick``) and writes a non-blank figure;
 the comparisons it prints hold."""
 
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-
-
-def _run(name, out):
-  spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.main(["--out", str(out), "--quick"])
+from example_runner import run_example
 
 
 def _assert_figure(path):
@@ -43,7 +35,7 @@ def results(tmp_path_factory):
 
   def get(name):
     if name not in cache:
-      cache[name] = _run(name, tmp_path_factory.mktemp(name))
+      cache[name] = run_example(name, tmp_path_factory.mktemp(name))
     return cache[name]
 
   return get

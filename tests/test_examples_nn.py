@@ -2,31 +2,22 @@
 directory) and what it prints holds: formulas agree, losses fall, logs and checkpoints appear."""
 
 import glob
-import importlib.util
 import os
-import pathlib
 
 import numpy as np
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-
-
-def _run(name, out):
-  spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.main(["--out", str(out), "--quick"])
+from example_runner import run_example
 
 
 def test_perceptron_example(tmp_path):
-  r = _run("perceptron", tmp_path)
+  r = run_example("perceptron", tmp_path)
   assert r["neuron_diff"] < 1e-6 and abs(r["neuron_course"] - 0.610639) < 1e-6
   assert r["and_accuracy"] == 1.0 and r["or_accuracy"] == 1.0
   assert r["clouds_loss"][-1] < r["clouds_loss"][0] and r["clouds_accuracy"] > 0.9
 
 
 def test_shallow_and_deep_nets_example(tmp_path):
-  r = _run("shallow_and_deep_nets", tmp_path)
+  r = run_example("shallow_and_deep_nets", tmp_path)
   assert r["forward_max_abs_diff"] < 1e-6
   for name in ("shallow", "deep"):
     assert r[name]["loss"][-1] < r[name]["loss"][0]
@@ -34,7 +25,7 @@ def test_shallow_and_deep_nets_example(tmp_path):
 
 
 def test_losses_and_optimizers_example(tmp_path):
-  r = _run("losses_and_optimizers", tmp_path)
+  r = run_example("losses_and_optimizers", tmp_path)
   for v in r["losses"].values():
     if "torch" in v:
       np.testing.assert_allclose(v["jaxdsp"], v["torch"], rtol=1e-5)
@@ -44,7 +35,7 @@ def test_losses_and_optimizers_example(tmp_path):
 
 
 def test_cnn_urbansound_example(tmp_path):
-  r = _run("cnn_urbansound", tmp_path)
+  r = run_example("cnn_urbansound", tmp_path)
   assert 0.0 <= r["test_accuracy"] <= 1.0 and len(r["history"]["loss"]) == 2
   assert r["skipped"] == []
   assert glob.glob(os.path.join(r["log_dir"], "events.out.tfevents.*"))

@@ -68,7 +68,7 @@ def _loss(fn, weights_seed=0):
   return loss
 
 
-def _close(a, b, rtol):
+def _assert_close(a, b, rtol):
   for x, z in zip(_leaves(a), _leaves(b)):
     x, z = np.asarray(x), np.asarray(z)
     assert x.shape == z.shape
@@ -79,7 +79,7 @@ def _close(a, b, rtol):
 def test_jit_equals_eager(name):
   fn, _ = CASES[name]
   y = _signal((N,))
-  _close(jax.jit(fn)(y), fn(y), 1e-5)
+  _assert_close(jax.jit(fn)(y), fn(y), 1e-5)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -88,8 +88,8 @@ def test_vmap_equals_loop_and_batched_call(name):
   yb = _signal((3, N))
   out = jax.vmap(fn)(yb)
   for i in range(3):
-    _close(jax.tree_util.tree_map(lambda x: x[i], out), fn(yb[i]), 1e-5)
-  _close(fn(yb), out, 1e-5)  # any leading batch axes
+    _assert_close(jax.tree_util.tree_map(lambda x: x[i], out), fn(yb[i]), 1e-5)
+  _assert_close(fn(yb), out, 1e-5)  # any leading batch axes
 
 
 @pytest.mark.parametrize("name", list(CASES))
