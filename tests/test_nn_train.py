@@ -355,3 +355,12 @@ def test_confusion_matrix():
   np.testing.assert_array_equal(cm, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
   with pytest.raises(ValueError, match="y_pred"):
     jn.confusion_matrix([0, 1], [0, 3], n_classes=3)
+
+
+def test_two_loggers_in_one_second_keep_both_files(tmp_path):
+  """tensorboardX names event files by second and host: a second writer must not truncate the first."""
+  log_dir = str(tmp_path / "tb")
+  for tag in ("first/loss", "second/loss"):
+    with jn.TensorBoardLogger(log_dir) as tb:
+      tb.scalar(tag, 1.0, step=0)
+  assert {"first/loss", "second/loss"} <= _read_events(log_dir)["scalars"]

@@ -7,6 +7,7 @@ writes the same event files). Values may be Python numbers, NumPy or JAX arrays.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any, Mapping, Sequence
 
@@ -61,6 +62,9 @@ def _colormap(x: np.ndarray) -> np.ndarray:
   return np.round(255 * rgb).astype(np.uint8)
 
 
+_WRITER_IDS = itertools.count()
+
+
 class TensorBoardLogger:
   """Writes TensorBoard event files with ``tensorboardX.SummaryWriter``.
 
@@ -78,7 +82,10 @@ class TensorBoardLogger:
   def __init__(self, log_dir: str | os.PathLike, *, flush_secs: int = 10):
     from tensorboardX import SummaryWriter  # imported here: the writer spawns no thread until used
     self.log_dir = os.fspath(log_dir)
-    self.writer = SummaryWriter(logdir=self.log_dir, flush_secs=flush_secs)
+    # tensorboardX names files by the second and host only: two writers opened in the same second in
+    # one directory would write the same file and the second would truncate the first.
+    suffix = f".{os.getpid()}.{next(_WRITER_IDS)}"
+    self.writer = SummaryWriter(logdir=self.log_dir, flush_secs=flush_secs, filename_suffix=suffix)
 
   # Scalars and distributions.
 
