@@ -97,10 +97,11 @@ def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_
 
 
 @functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "length"))
-def _istft(D: jax.Array, window: jax.Array, wss: jax.Array, *, n_fft: int, hop_length: int, center: bool,
-           length: int) -> jax.Array:
+def _istft(D: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool, length: int) -> jax.Array:
   frames = jnp.fft.irfft(jnp.swapaxes(D, -1, -2), n=n_fft, axis=-1) * window
   y = framing._overlap_add(frames, hop_length)
+  # librosa's window_sumsquare: the same overlap-add applied to the squared window.
+  wss = framing._overlap_add(jnp.broadcast_to(window * window, frames.shape[-2:]), hop_length)
   tiny = jnp.finfo(y.dtype).tiny
   y = jnp.where(wss > tiny, y / jnp.where(wss > tiny, wss, 1), y)
   start = n_fft // 2 if center else 0
@@ -161,21 +162,7 @@ def istft(stft_matrix: ArrayLike, *, hop_length: int | None = None, win_length: 
     length = n_fft + hop_length * (n_frames - 1) - (2 * (n_fft // 2) if center else 0)
   real = D.real.dtype
   win = _window(window, win_length, n_fft, real)
-  if isinstance(window, str):
-    wss = jnp.asarray(_window_sumsquare_np(framing._padded_window(window, win_length, n_fft), n_frames, hop_length),
-                      dtype=real)
-  else:
-    wss = framing._overlap_add(jnp.broadcast_to(win * win, (n_frames, n_fft)), hop_length)
-  return _istft(D, win, wss, n_fft=n_fft, hop_length=hop_length, center=bool(center), length=length)
-
-
-def _window_sumsquare_np(win: np.ndarray, n_frames: int, hop_length: int) -> np.ndarray:
-  """``Σ_t w²[n - t·hop]`` (librosa's ``window_sumsquare``) in NumPy float64."""
-  n_fft = win.shape[0]
-  out = np.zeros(n_fft + hop_length * (n_frames - 1))
-  for t in range(n_frames):
-    out[t * hop_length : t * hop_length + n_fft] += win * win
-  return out
+  return _istft(D, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), length=length)
 
 
 def _magnitude_tf(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode, power):
