@@ -65,34 +65,43 @@ def _features(y, window, freq, mel_fb, *, names, n_fft, hop_length, center, pad_
                                               cfg["zcr_threshold"])
   if not _SPECTRAL.intersection(names):
     return out
-  frames = framing._frames(y, n_fft, hop_length, center, pad_mode)     # (..., T, n_fft)
-  D = jnp.fft.rfft(frames * window, axis=-1)          # (..., T, F): frequency last
-  spectrum = lambda x: jnp.swapaxes(x, -1, -2)                         # public layout (..., F, T)
-  if "stft" in names:
-    out["stft"] = spectrum(D)
-  power = _ops.abs2(D)
-  S = _ops.safe_sqrt(power)
-  if "spectrogram" in names:
-    out["spectrogram"] = spectrum(S)
+
+  def chunk(segments):  # (c, samples) -> features with the frame axis last, one cache-sized chunk
+    D = jnp.fft.rfft(framing._segment_frames(segments, n_fft, hop_length) * window, axis=-1)  # (c, t, F)
+    spectrum = lambda x: jnp.swapaxes(x, -1, -2)                        # public layout (c, F, t)
+    res = {}
+    if "stft" in names:
+      res["stft"] = spectrum(D)
+    power = _ops.abs2(D)
+    S = _ops.safe_sqrt(power)
+    if "spectrogram" in names:
+      res["spectrogram"] = spectrum(S)
+    if "spectrogram_db" in names:
+      res["power"] = spectrum(power)
+    if "spectral_centroid" in names or "spectral_bandwidth" in names:
+      centroid = spectral_features._centroid(S, freq)
+      if "spectral_centroid" in names:
+        res["spectral_centroid"] = centroid
+      if "spectral_bandwidth" in names:
+        res["spectral_bandwidth"] = spectral_features._bandwidth(S, freq, centroid, cfg["p"], True)
+    if "spectral_rolloff" in names:
+      res["spectral_rolloff"] = spectral_features._rolloff(S, freq, cfg["roll_percent"])
+    if "spectral_flatness" in names:
+      res["spectral_flatness"] = spectral_features._flatness(S, 1e-10, 2.0)
+    if "melspectrogram" in names or "mfcc" in names:
+      res["melspectrogram"] = mel._apply_filterbank(power, mel_fb)
+    return res
+
+  res = framing._map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
+  # dB scaling takes its top_db reference over a whole example, so it runs after reassembly.
   if "spectrogram_db" in names:
-    out["spectrogram_db"] = spectrum(spectral.power_to_db(power, amin=1e-10, top_db=cfg["top_db"]))
-  if "spectral_centroid" in names or "spectral_bandwidth" in names:
-    centroid = spectral_features._centroid(S, freq)
-    if "spectral_centroid" in names:
-      out["spectral_centroid"] = centroid
-    if "spectral_bandwidth" in names:
-      out["spectral_bandwidth"] = spectral_features._bandwidth(S, freq, centroid, cfg["p"], True)
-  if "spectral_rolloff" in names:
-    out["spectral_rolloff"] = spectral_features._rolloff(S, freq, cfg["roll_percent"])
-  if "spectral_flatness" in names:
-    out["spectral_flatness"] = spectral_features._flatness(S, 1e-10, 2.0)
-  if "melspectrogram" in names or "mfcc" in names:
-    M = mel._apply_filterbank(power, mel_fb)
-    if "melspectrogram" in names:
-      out["melspectrogram"] = M
-    if "mfcc" in names:
-      M_db = spectral.power_to_db(M, top_db=cfg["top_db"])
-      out["mfcc"] = mel._cepstrum(M_db, cfg["n_mfcc"], cfg["lifter"])
+    out["spectrogram_db"] = spectral.power_to_db(res.pop("power"), amin=1e-10, top_db=cfg["top_db"])
+  if "mfcc" in names:
+    M_db = spectral.power_to_db(res["melspectrogram"], top_db=cfg["top_db"])
+    out["mfcc"] = mel._cepstrum(M_db, cfg["n_mfcc"], cfg["lifter"])
+    if "melspectrogram" not in names:
+      del res["melspectrogram"]
+  out.update(res)
   return out
 
 

@@ -56,6 +56,19 @@ def _stft(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, cente
   return jnp.fft.rfft(frames * window, axis=-1)
 
 
+@functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "pad_mode", "power"))
+def _spectrum(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool, pad_mode: str,
+              power: float | None) -> jax.Array:
+  """``(..., n) -> (..., n_freq, n_frames)``: the complex STFT (``power=None``) or ``|STFT|**power``,
+  computed in cache-sized chunks of frames (:func:`jaxdsp.framing._map_frames`); arguments checked."""
+  def chunk(segments):
+    D = jnp.fft.rfft(framing._segment_frames(segments, n_fft, hop_length) * window, axis=-1)
+    if power is not None:
+      D = _ops.safe_pow(_ops.abs2(D), power / 2)
+    return jnp.swapaxes(D, -1, -2)
+  return framing._map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
+
+
 def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
          window: Any = "hann", center: bool = True, pad_mode: str = "constant") -> jax.Array:
   """Short-time Fourier transform.
@@ -92,8 +105,7 @@ def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_
   y = _checks.as_signal(y)
   n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
   win = _window(window, win_length, n_fft, y.dtype)
-  D = _stft(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode)
-  return jnp.swapaxes(D, -1, -2)
+  return _spectrum(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode, power=None)
 
 
 @functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "length"))
@@ -209,9 +221,11 @@ def spectrogram(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = Non
   Compare ``librosa.core.spectrum._spectrogram`` / ``torchaudio.transforms.Spectrogram``.
   """
   power = _checks.positive_number(power, "power")
-  S = _magnitude_tf(y, None, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-                    center=center, pad_mode=pad_mode, power=power)
-  return jnp.swapaxes(S, -1, -2)
+  y = _checks.as_signal(y)
+  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
+  win = _window(window, win_length, n_fft, y.dtype)
+  return _spectrum(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode,
+                   power=power)
 
 
 # ---------------------------------------------------------------------------------------------

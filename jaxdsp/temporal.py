@@ -13,6 +13,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
@@ -35,26 +36,29 @@ _jit_framed = functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
 
 @_jit_framed
 def _envelope(y, frame_length, hop_length, center, pad_mode):
-  return framing._frame_reduce(y, frame_length, hop_length, center, pad_mode, jnp.max, jnp.maximum)
+  return framing._frame_reduce(y, frame_length, hop_length, center, pad_mode, "max")
 
 
 @_jit_framed
 def _rms(y, frame_length, hop_length, center, pad_mode):
-  energy = framing._frame_reduce(y * y, frame_length, hop_length, center, pad_mode, jnp.sum, jnp.add)
+  energy = framing._frame_reduce(y * y, frame_length, hop_length, center, pad_mode, "sum")
   return _ops.safe_sqrt(energy / frame_length)
+
+
+def _zcr_segments(segments: jax.Array, frame_length: int, hop_length: int, threshold: float) -> jax.Array:
+  """ZCR of the frames of padded segments: crossings between consecutive samples, summed per frame
+  by block sums (the pair straddling a frame start belongs to the previous frame only)."""
+  s = _signs(segments, threshold)
+  c = jnp.concatenate([jnp.zeros_like(s[..., :1]), s[..., 1:] != s[..., :-1]], axis=-1).astype(segments.dtype)
+  count = framing._frame_reduce(c, frame_length, hop_length, False, "constant", "sum")
+  starts = c[..., : (count.shape[-1] - 1) * hop_length + 1 : hop_length]
+  return (count - starts) / frame_length
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5))
 def _zcr(y, frame_length, hop_length, center, pad_mode, threshold):
-  """Crossings between consecutive samples, summed per frame (the pair straddling a frame start
-  belongs to the previous frame only)."""
-  left, right = framing._pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode)
-  y = framing._pad(y, left, right, pad_mode)
-  s = _signs(y, threshold)
-  c = jnp.concatenate([jnp.zeros_like(s[..., :1]), s[..., 1:] != s[..., :-1]], axis=-1).astype(jnp.int32)
-  count = framing._frame_reduce(c, frame_length, hop_length, False, "constant", jnp.sum, jnp.add)
-  starts = c[..., framing._frame_index(count.shape[-1], 1, hop_length)[:, 0]]
-  return (count - starts) / frame_length
+  return framing._map_frames(lambda seg: _zcr_segments(seg, frame_length, hop_length, threshold), y,
+                             frame_length, hop_length, center, pad_mode)
 
 
 def amplitude_envelope(y: ArrayLike, *, frame_length: int = 2048, hop_length: int = 512, center: bool = True,

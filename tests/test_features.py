@@ -91,3 +91,31 @@ def test_features_jit_vmap_grad():
     np.testing.assert_allclose(vmapped[k], eager[k], rtol=1e-5, atol=1e-6)
   g = jax.grad(lambda x: sum(v.sum() for v in f(x).values()))(y)
   assert np.all(np.isfinite(np.asarray(g)))
+
+
+@pytest.mark.parametrize("n", [33333, 5119])
+def test_cpu_chunked_path_matches_librosa(monkeypatch, n):
+  """The CPU path's cache-sized chunks, forced small (50 frames), change nothing: long signals are
+  cut into overlapping pieces (n=33333), short ones grouped per step (n=5119)."""
+  from jaxdsp import framing
+  monkeypatch.setattr(framing, "_CPU_CHUNK_BYTES", 50 * 1024 * 4)  # fresh lengths: fresh traces
+  speech, sr = load_clip("speech_22k")
+  music, _ = load_clip("music_22k")
+  rows = [speech[:n], music[:n], music[-n:][::-1] * 0.1, np.zeros(n, np.float32)]
+  y = np.stack(rows)
+  out = jd.features(y, sr=sr, names=jd.DEFAULT_FEATURES, **KW)
+  D = jd.stft(y, n_fft=1024, hop_length=256)
+  for i, x in enumerate(rows):
+    S = np.abs(librosa.stft(x, n_fft=1024, hop_length=256))
+    np.testing.assert_allclose(np.abs(D[i]), S, atol=2e-6 * max(S.max(), 1e-6))
+    np.testing.assert_allclose(out["spectrogram"][i], S, atol=2e-6 * max(S.max(), 1e-6))
+    np.testing.assert_allclose(out["rms"][i], librosa.feature.rms(y=x, frame_length=1024, hop_length=256)[0],
+                               atol=1e-6)
+    zcr = librosa.feature.zero_crossing_rate(x, frame_length=1024, hop_length=256)[0]
+    np.testing.assert_allclose(out["zero_crossing_rate"][i], zcr, atol=1e-7)
+    np.testing.assert_allclose(jd.zero_crossing_rate(x, frame_length=1024, hop_length=256), zcr, atol=1e-7)
+    mel = librosa.feature.melspectrogram(S=S ** 2, sr=sr, n_mels=64)
+    np.testing.assert_allclose(out["melspectrogram"][i], mel, atol=2e-6 * max(mel.max(), 1e-6))
+    if i < 3:  # silence has no centroid to compare
+      np.testing.assert_allclose(out["spectral_centroid"][i],
+                                 librosa.feature.spectral_centroid(S=S, sr=sr)[0], rtol=1e-4)
