@@ -201,17 +201,19 @@ import resource, sys, time
 import jax, jax.numpy as jnp, numpy as np
 sys.path.insert(0, {root!r})
 import jaxdsp as jd
-n, n_scales, wavelet, mode, hop = {n}, {n_scales}, {wavelet!r}, {mode!r}, {hop}
+n, n_scales, wavelet, mode, hop, output = {n}, {n_scales}, {wavelet!r}, {mode!r}, {hop}, {output!r}
 freqs = jd.cwt_frequencies(fmin=40.0, fmax=10000.0, n_scales=n_scales)
 x = jnp.asarray(np.random.default_rng(12345).standard_normal(n).astype(np.float32) * 0.1)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-cwt = lambda v: jd.cwt(v, freqs=freqs, sr={sr}, wavelet=wavelet, hop_length=hop)
+cwt = lambda v: jd.cwt(v, freqs=freqs, sr={sr}, wavelet=wavelet, hop_length=hop, output=output)
 if mode == "forward":
   f = jax.jit(cwt)
   shape = jax.eval_shape(cwt, x)
 else:
   def loss(v):
     W = cwt(v)
+    if output == "power":  # a loss nonlinear in the scalogram (log power), so its cotangent is held too
+      return jnp.mean(jnp.log1p(W))
     return jnp.mean(W.real ** 2 + W.imag ** 2) if jnp.iscomplexobj(W) else jnp.mean(W ** 2)
   f = jax.jit(jax.grad(loss))
   shape = jax.eval_shape(cwt, x)
@@ -230,27 +232,31 @@ def run_memory(minutes: float, n_scales: int, wavelets) -> None:
   print(f"{minutes:g} min at {SR} Hz = {n} samples, {n_scales} scales (40 Hz - 10 kHz), float32 signal; "
         f"peak RSS (ru_maxrss) of a fresh process per row, JAX and compilation included; "
         f"machine RAM {total:.1f} GiB")
-  print(f"{'wavelet':<14} {'pass':<9} {'hop':>4} {'CWT (GiB)':>14} {'peak RSS (GiB)':>14} {'time (s)':>9}")
+  print(f"{'wavelet':<14} {'output':<12} {'pass':<9} {'hop':>4} {'out (GiB)':>10} {'peak RSS (GiB)':>14} "
+        f"{'time (s)':>9}")
+  rows = (("forward", 1, "coefficients"), ("gradient", 1, "coefficients"), ("gradient", 2, "coefficients"),
+          ("forward", 1, "power"), ("gradient", 1, "power"))
   for wavelet in wavelets:
-    itemsize = 4 if wavelet == "morl" else 8
-    for mode, hop in (("forward", 1), ("gradient", 1), ("gradient", 2)):
-      if hop == 2 and wavelet == "morl":
+    for mode, hop, output in rows:
+      if wavelet == "morl" and (hop == 2 or output != "coefficients"):
         continue
+      itemsize = 8 if wavelet != "morl" and output == "coefficients" else 4
       size = n * n_scales * itemsize / hop / 2**30
+      label = f"{wavelet:<14} {output:<12} {mode:<9} {hop:>4}"
       # a gradient holds the CWT and its cotangent (XLA does not update in place): ~2x
       need = size * (2.1 if mode == "gradient" else 1.1) + 0.5
       if need > 0.9 * total:
-        print(f"{wavelet:<14} {mode:<9} {hop:>4} {size:14.2f}   skipped: needs ~{need:.0f} GiB", flush=True)
+        print(f"{label} {size:10.2f}   skipped: needs ~{need:.0f} GiB", flush=True)
         continue
       code = _MEMORY_CHILD.format(root=str(ROOT), n=n, n_scales=n_scales, wavelet=wavelet, mode=mode, sr=SR,
-                                  hop=hop)
+                                  hop=hop, output=output)
       proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
       line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
       if proc.returncode or not line:
-        print(f"{wavelet:<14} {mode:<9} {hop:>4} failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+        print(f"{label} failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
         continue
       peak, _, dt, gb = line[0].split()[1:]
-      print(f"{wavelet:<14} {mode:<9} {hop:>4} {float(gb):14.2f} {float(peak):14.2f} {float(dt):9.1f}", flush=True)
+      print(f"{label} {float(gb):10.2f} {float(peak):14.2f} {float(dt):9.1f}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------

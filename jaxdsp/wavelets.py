@@ -42,10 +42,14 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _ops
 from jaxdsp import _pywt_compat
 
 WAVELETS = ("morl", "cmorB-C", "cmor", "morlet")
 NORMALIZATIONS = ("l2", "l1")
+OUTPUTS = ("coefficients", "magnitude", "power")
+# Applied to each chunk of coefficients, so the full coefficient array is never held.
+_OUTPUT_FN = {"coefficients": lambda z: z, "magnitude": _ops.safe_abs, "power": _ops.abs2}
 COMPAT = (None, "pywt")
 
 # Zeros appended to the signal: PAD_SIGMAS envelope standard deviations of the largest scale, so
@@ -720,7 +724,8 @@ def _chunked_runs(runs, spectra, args, out_shape, out_dtype):
   return run_all(tuple(spectra), tuple(tuple(a) for a in args))
 
 
-def _filter_bank_transform(x, n, plan, groups, is_complex, out_dtype, chunk_size, hop_length=1):
+def _filter_bank_transform(x, n, plan, groups, is_complex, out_dtype, chunk_size, hop_length=1,
+                           output="coefficients"):
   """Applies per-scale filters given on FFT grids, by overlap-save.
 
   Args:
@@ -734,6 +739,7 @@ def _filter_bank_transform(x, n, plan, groups, is_complex, out_dtype, chunk_size
     out_dtype: output dtype.
     chunk_size: scales per chunk, or None for automatic.
     hop_length: keep every ``hop_length``-th output sample.
+    output: ``"coefficients"``, or ``"magnitude"``/``"power"`` taken chunk by chunk.
 
   Returns:
     ``(b, n_scales, ceil(n / hop_length))``.
@@ -753,7 +759,7 @@ def _filter_bank_transform(x, n, plan, groups, is_complex, out_dtype, chunk_size
       resp = filters(block, *chunk_args)
       z = spec[:, None, :, :] * resp[None, :, None, :]
       z = jnp.fft.ifft(z, axis=-1) if is_complex else jnp.fft.irfft(z, n=block, axis=-1)
-      return z[..., d : d + hop].reshape(b, resp.shape[0], nb * hop)[..., :n:hop_length]
+      return _OUTPUT_FN[output](z[..., d : d + hop].reshape(b, resp.shape[0], nb * hop)[..., :n:hop_length])
 
     rows = stop - start
     chunk = chunk_size or max(1, _CHUNK_ELEMENTS // (b * nb * n_bins))
@@ -764,6 +770,8 @@ def _filter_bank_transform(x, n, plan, groups, is_complex, out_dtype, chunk_size
   if all(chunk >= rows for _, _, rows, chunk in runs):
     parts = [fn(spec, *args) for (fn, _, _, _), spec, args in zip(runs, run_spectra, run_args)]
     return parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=1)
+  if output != "coefficients":
+    out_dtype = jnp.zeros((), out_dtype).real.dtype
   return _chunked_runs(runs, run_spectra, run_args, (b, n_scales, -(-n // hop_length)), out_dtype)
 
 
@@ -783,6 +791,7 @@ def cwt(
     chunk_size: int | None = None,
     max_scale: float | None = None,
     hop_length: int = 1,
+    output: str = "coefficients",
 ) -> jax.Array:
   """Continuous wavelet transform with a Morlet wavelet, by FFT.
 
@@ -831,8 +840,9 @@ def cwt(
   Chunked transforms support reverse mode only (``jax.grad``, ``jax.vjp``; ``jax.jvp`` raises);
   short ones support both. Measured peaks, 10 min at 22.05 kHz, 128 scales, fresh process: ``morl``
   forward 7.1 GiB, gradient 13.4 GiB; ``cmor1.5-1.0`` forward 13.8 GiB, gradient with
-  ``hop_length=2`` 13.7 GiB. The full-resolution complex gradient needs ≈ 27 GiB: a gradient of
-  any nonlinear loss of W holds W and its cotangent (12.6 GiB each) at once.
+  ``hop_length=2`` 13.7 GiB, ``output="power"`` forward 7.5 GiB and gradient (of a log-power loss,
+  full resolution) 14.3 GiB. The full-resolution gradient through the complex coefficients needs
+  ≈ 27 GiB: a gradient of any nonlinear loss of W holds W and its cotangent (12.6 GiB each) at once.
 
   Args:
     y: real signal ``(..., n_samples)``.
@@ -857,10 +867,14 @@ def cwt(
       blocks and margins (one plan for all scales). Ignored for concrete scales.
     hop_length: keep every ``hop_length``-th time step, ``W[..., ::hop_length]`` (static int;
       the work is the same, the output and its gradient shrink).
+    output: ``"coefficients"`` (W), ``"magnitude"`` (``|W|``, zero gradient where W = 0) or
+      ``"power"`` (``|W|²``, the scalogram). Magnitude and power are taken chunk by chunk inside
+      the transform, so the complex W is never held whole: half the memory of W for a complex
+      wavelet, forward and backward.
 
   Returns:
     ``(..., n_scales, ceil(n_samples / hop_length))``: complex for ``"cmor"``/``"morlet"``, real
-    for ``"morl"``.
+    for ``"morl"`` and for ``output="magnitude"``/``"power"``.
     float32/complex64, or float64/complex128 for float64 input with x64 enabled.
 
   Raises:
@@ -895,6 +909,7 @@ def cwt(
   n_scales = int(scales.shape[0])
   chunk_size = _checks.positive_int(chunk_size, "chunk_size", allow_none=True)
   hop_length = _checks.positive_int(hop_length, "hop_length")
+  _checks.choice(output, "output", OUTPUTS)
   traced = isinstance(scales, jax.core.Tracer)
   if traced:
     if max_scale is None:
@@ -930,7 +945,7 @@ def cwt(
     plan = tuple(_plan([max(off, g.size - off) for g, off in taps], n))
     rows, shifts = zip(*(_pywt_compat.align(taps[a:z], np.dtype(out_dtype)) for a, z, _, _ in plan))
     out = _compat_core(x, tuple(jnp.asarray(r) for r in rows), plan=plan, shifts=tuple(shifts),
-                       is_complex=spec.is_complex, chunk_size=chunk_size, hop_length=hop_length)
+                       is_complex=spec.is_complex, chunk_size=chunk_size, hop_length=hop_length, output=output)
     return out.reshape(batch_shape + out.shape[-2:])
 
   sigma = max(1.0, _sigma(spec))
@@ -949,12 +964,12 @@ def cwt(
   else:
     bw = c = jnp.zeros((n_scales,), real_dtype)
   out = _exact_core(x, s, bw, c, family=spec.family, amp=spec.amp, l1=normalization == "l1",
-                    plan=plan, chunk_size=chunk_size, hop_length=hop_length)
+                    plan=plan, chunk_size=chunk_size, hop_length=hop_length, output=output)
   return out.reshape(batch_shape + out.shape[-2:])
 
 
-@functools.partial(jax.jit, static_argnames=("family", "amp", "l1", "plan", "chunk_size", "hop_length"))
-def _exact_core(x, s, bw, c, *, family, amp, l1, plan, chunk_size, hop_length):
+@functools.partial(jax.jit, static_argnames=("family", "amp", "l1", "plan", "chunk_size", "hop_length", "output"))
+def _exact_core(x, s, bw, c, *, family, amp, l1, plan, chunk_size, hop_length, output):
   """The analytic-Ψ transform of ``x (b, n)`` for per-scale ``s``, ``bw``, ``c``; static plan."""
   is_complex = family != "morl"
   real_dtype = x.dtype
@@ -969,11 +984,12 @@ def _exact_core(x, s, bw, c, *, family, amp, l1, plan, chunk_size, hop_length):
 
   groups = [(filters, (s[a:z], bw[a:z], c[a:z])) for a, z, _, _ in plan]
   out_dtype = jnp.result_type(real_dtype, jnp.complex64) if is_complex else real_dtype
-  return _filter_bank_transform(x, x.shape[-1], plan, groups, is_complex, out_dtype, chunk_size, hop_length)
+  return _filter_bank_transform(x, x.shape[-1], plan, groups, is_complex, out_dtype, chunk_size, hop_length,
+                                output)
 
 
-@functools.partial(jax.jit, static_argnames=("plan", "shifts", "is_complex", "chunk_size", "hop_length"))
-def _compat_core(x, rows, *, plan, shifts, is_complex, chunk_size, hop_length):
+@functools.partial(jax.jit, static_argnames=("plan", "shifts", "is_complex", "chunk_size", "hop_length", "output"))
+def _compat_core(x, rows, *, plan, shifts, is_complex, chunk_size, hop_length, output):
   """PyWavelets' taps (``rows[g]``: run ``g``'s taps aligned on ``shifts[g]``) applied to ``x``."""
   groups = []
   for t, shift in zip(rows, shifts):
@@ -984,4 +1000,4 @@ def _compat_core(x, rows, *, plan, shifts, is_complex, chunk_size, hop_length):
 
     groups.append((filters, (t,)))
   return _filter_bank_transform(x, x.shape[-1], plan, groups, is_complex, rows[0].dtype, chunk_size,
-                                hop_length)
+                                hop_length, output)

@@ -326,6 +326,28 @@ def test_chunked_equals_unchunked_and_loops_with_recomputing_backward():
     jax.jvp(lambda v: jd.cwt(v, scales, chunk_size=3), (y,), (y,))
 
 
+@pytest.mark.parametrize("wavelet,compat", [("cmor1.5-1.0", None), ("morl", None), ("cmor1.5-1.0", "pywt")])
+def test_magnitude_and_power_outputs_taken_per_chunk(wavelet, compat):
+  y = RNG.standard_normal(2048).astype(np.float32)
+  scales = np.geomspace(6.0, 80.0, 8)
+  W = np.asarray(jd.cwt(y, scales, wavelet=wavelet, compat=compat))
+  for chunk in (None, 3):
+    M = jd.cwt(y, scales, wavelet=wavelet, compat=compat, chunk_size=chunk, output="magnitude")
+    P = jd.cwt(y, scales, wavelet=wavelet, compat=compat, chunk_size=chunk, output="power")
+    assert M.dtype == P.dtype == np.float32 and M.shape == P.shape == W.shape
+    np.testing.assert_allclose(M, np.abs(W), atol=1e-6 * np.abs(W).max())
+    np.testing.assert_allclose(P, np.abs(W) ** 2, atol=1e-6 * np.abs(W).max() ** 2)
+  # the power's gradient (through the chunk loop's recomputing backward) is that of |W|^2
+  loss_w = lambda v: jnp.sum(jnp.abs(jd.cwt(v, scales, wavelet=wavelet, compat=compat)) ** 2)
+  loss_p = lambda v: jnp.sum(jd.cwt(v, scales, wavelet=wavelet, compat=compat, chunk_size=3, output="power"))
+  g_w, g_p = jax.grad(loss_w)(y), jax.grad(loss_p)(y)
+  np.testing.assert_allclose(g_p, g_w, rtol=1e-4, atol=1e-5 * np.abs(g_w).max())
+  # the magnitude's gradient stays finite where W = 0 (silence)
+  g = jax.grad(lambda v: jnp.sum(jd.cwt(v, scales, wavelet=wavelet, compat=compat, output="magnitude")))(
+      np.zeros(2048, np.float32))
+  assert np.all(np.isfinite(np.asarray(g)))
+
+
 def test_gradients_match_finite_differences():
   with jax.enable_x64(True):
     x = jnp.asarray(RNG.standard_normal(1200))
@@ -397,6 +419,7 @@ def test_gradients_match_finite_differences():
         (dict(scales=[0.01], wavelet="morl", compat="pywt"), "PyWavelets refuses"),
         (dict(scales=[2.0], chunk_size=0), "chunk_size must be a positive int"),
         (dict(scales=[2.0], hop_length=0), "hop_length must be a positive int"),
+        (dict(scales=[2.0], output="complex"), "output must be one of"),
         (dict(scales=[2.0], max_scale=-1.0), "max_scale must be a positive"),
         (dict(scales=[2.0, 3.0], wavelet="cmor", bandwidth=np.ones(3)), "one value per scale"),
     ],
