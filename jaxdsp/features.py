@@ -67,7 +67,7 @@ def _features(y, window, freq, mel_fb, *, names, n_fft, hop_length, center, pad_
     return out
 
   def chunk(segments):  # (c, samples) -> features with the frame axis last, one cache-sized chunk
-    D = jnp.fft.rfft(framing._segment_frames(segments, n_fft, hop_length) * window, axis=-1)  # (c, t, F)
+    D = spectral._stft_frames(segments, window, n_fft, hop_length)    # (c, t, F): frequency last
     spectrum = lambda x: jnp.swapaxes(x, -1, -2)                        # public layout (c, F, t)
     res = {}
     if "stft" in names:

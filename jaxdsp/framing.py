@@ -342,11 +342,12 @@ def _map_frames(fn, y: jax.Array, frame_length: int, hop_length: int, center: bo
 
   ``fn`` maps ``(c, (t - 1) · hop_length + frame_length)`` segments of the padded signal (``c``
   signals or signal pieces of ``t`` whole frames each; :func:`_segment_frames` frames them) to a
-  pytree of arrays ``(c, ..., t)`` (frame axis last), treating frames independently. The result has shapes ``(*y.shape[:-1], ..., n_frames)`` and equals ``fn``
-  applied to the whole padded batch at once. On CPU the work runs under ``lax.map`` in cache-sized
-  chunks of ``chunk_frames`` frames (``-1``: the backend's default, ``None``: no chunking): whole
-  signals are grouped, padded chunk by chunk and sliced from ``y`` without a copy when the group
-  size divides the batch; long signals are cut into overlapping pieces. Arguments are assumed checked.
+  pytree of arrays ``(c, ..., t)`` (frame axis last), treating frames independently. The result
+  has shapes ``(*y.shape[:-1], ..., n_frames)`` and equals ``fn`` applied to the whole padded batch
+  at once. On CPU the work runs under ``lax.map`` in cache-sized chunks of ``chunk_frames`` frames
+  (``-1``: the backend's default, ``None``: no chunking): whole signals are grouped, padded chunk
+  by chunk and sliced from ``y`` without a copy when the group size divides the batch; long
+  signals are cut into overlapping pieces. Arguments are assumed checked.
   """
   if chunk_frames == -1:
     chunk_frames = _chunk_frames(frame_length, y.dtype)

@@ -1,8 +1,8 @@
 """The STFT family: ``stft``, ``istft``, ``spectrogram`` and dB scaling.
 
 Layout: signals ``(..., n_samples)``; spectra ``(..., n_freq, n_frames)`` with
-``n_freq = 1 + n_fft // 2`` (librosa's layout). Every STFT in jaxdsp is the one ``_stft`` here, on
-the one framing function of :mod:`jaxdsp.framing`.
+``n_freq = 1 + n_fft // 2`` (librosa's layout). Every STFT in jaxdsp is the one ``_stft_frames``
+here, applied through :func:`jaxdsp.framing._map_frames` (cache-sized chunks on CPU).
 """
 
 from __future__ import annotations
@@ -48,12 +48,9 @@ def _window(window: Any, win_length: int, n_fft: int, dtype: Any = jnp.float32) 
   return framing.pad_center(win, size=n_fft)
 
 
-@functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "pad_mode"))
-def _stft(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool,
-          pad_mode: str) -> jax.Array:
-  """``(..., n) -> (..., n_frames, n_freq)`` complex; arguments already checked."""
-  frames = framing._frames(y, n_fft, hop_length, center, pad_mode)
-  return jnp.fft.rfft(frames * window, axis=-1)
+def _stft_frames(segments: jax.Array, window: jax.Array, n_fft: int, hop_length: int) -> jax.Array:
+  """The STFT of padded segments, ``(c, samples) -> (c, n_frames, n_freq)`` (frequency last)."""
+  return jnp.fft.rfft(framing._segment_frames(segments, n_fft, hop_length) * window, axis=-1)
 
 
 @functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "pad_mode", "power"))
@@ -62,7 +59,7 @@ def _spectrum(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, c
   """``(..., n) -> (..., n_freq, n_frames)``: the complex STFT (``power=None``) or ``|STFT|**power``,
   computed in cache-sized chunks of frames (:func:`jaxdsp.framing._map_frames`); arguments checked."""
   def chunk(segments):
-    D = jnp.fft.rfft(framing._segment_frames(segments, n_fft, hop_length) * window, axis=-1)
+    D = _stft_frames(segments, window, n_fft, hop_length)
     if power is not None:
       D = _ops.safe_pow(_ops.abs2(D), power / 2)
     return jnp.swapaxes(D, -1, -2)
@@ -180,9 +177,8 @@ def istft(stft_matrix: ArrayLike, *, hop_length: int | None = None, win_length: 
 def _magnitude_tf(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode, power):
   """``|stft(y)|**power`` in the internal frequency-last layout ``(..., n_frames, n_freq)``.
 
-  A given spectrogram ``S`` (``(..., n_freq, n_frames)``, already magnitude/power) is transposed.
-  Reductions over frequency then run along the contiguous axis, and an STFT computed here is never
-  transposed at all.
+  A given spectrogram ``S`` (``(..., n_freq, n_frames)``, already magnitude/power) is transposed,
+  as is one computed here, so reductions over frequency run along the contiguous axis.
   """
   if S is not None:
     if y is not None:
@@ -194,8 +190,8 @@ def _magnitude_tf(y, S, *, n_fft, hop_length, win_length, window, center, pad_mo
   y = _checks.as_signal(y)
   n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
   win = _window(window, win_length, n_fft, y.dtype)
-  D = _stft(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode)
-  return _ops.safe_pow(_ops.abs2(D), power / 2)
+  S = _spectrum(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode, power=power)
+  return jnp.swapaxes(S, -1, -2)
 
 
 def spectrogram(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
