@@ -4,7 +4,7 @@ Writes ``--n-files`` clips of ``--seconds`` s (22.05 kHz, 16-bit WAV) to a tempo
 then times, in one run on the same files:
 
 * ``jaxdsp.batch.extract``: decode threads + one jitted, device-sharded ``features`` pass per batch,
-  every feature written to npz shards with a manifest (JIT warmed up first on other files);
+  every feature written to .npy shards with a manifest (JIT warmed up first on other files);
 * a librosa loop: ``librosa.load`` then STFT magnitude (computed once and shared through ``S=``),
   spectral centroid, bandwidth, roll-off, 64-band mel, RMS, ZCR, kept in memory (not written: this
   favours librosa), with one BLAS thread (librosa's fastest setting on this machine);

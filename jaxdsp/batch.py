@@ -19,24 +19,29 @@ Output format (``out`` is a directory)::
     out/manifest.json        one per process; "manifest-<process_index>.json" when several JAX
                              processes run (jax.distributed); rewritten atomically as shards are
                              written (at most every max(1 s, 20 × its write time)) and at the end
-    out/shard-p<P>-<K>.npz   one per batch (uncompressed npz), written atomically before the
-                             manifest mentions it
+    out/shard-p<P>-<K>/      one directory per batch, written (and renamed into place) before
+                             the manifest mentions it, holding one ``<name>.npy`` per feature
+                             and ``__paths__.npy``
 
 ``manifest.json``::
 
-    {"format": "jaxdsp.batch/1",
+    {"format": "jaxdsp.batch/2",
      "config": {"features": [...], "sr": 22050, "n_fft": 2048, "hop_length": 512, "center": true,
                 "pad_mode": "constant", ...every option passed to ``features``...},
-     "files": {"/abs/path/a.wav": {"status": "ok", "shard": "shard-p000-000003.npz", "index": 5,
+     "files": {"/abs/path/a.wav": {"status": "ok", "shard": "shard-p000-000003", "index": 5,
                                    "length": 88200, "n_frames": 173, "duration": 4.0,
                                    "orig_sr": 44100, "size": 352844, "mtime_ns": ...},
                "/abs/path/bad.wav": {"status": "failed", "error": "AudioFileError: ...",
                                      "size": 0, "mtime_ns": ...}}}
 
-In a shard, the features of the file at ``index`` i are stored under the keys ``"<i>/<name>"``
-with the shapes of :func:`jaxdsp.features` for one signal (``(n_frames,)``, ``(n_freq,
-n_frames)``, ...), and ``"__paths__"`` lists the shard's files in index order. ``length`` counts
-samples at ``sr``; ``duration = length / sr``.
+In a shard, ``<name>.npy`` holds the whole batch, ``(files, ..., frames)``: the features of the
+file at ``index`` i are ``array[i, ..., :n_frames]``, with the shapes of :func:`jaxdsp.features`
+for one signal (``(n_frames,)``, ``(n_freq, n_frames)``, ...); the frames past a file's own
+``n_frames`` (up to the longest file of the batch) are padding. ``__paths__.npy`` lists the
+shard's files in index order. Plain ``.npy`` files are written at memory speed (an npz, a zip,
+spends most of its time on checksums) and can be memory-mapped (``np.load(..., mmap_mode="r")``).
+``length`` counts samples at ``sr``; ``duration = length / sr``. Directories written with format
+``jaxdsp.batch/1`` (one ``.npz`` per shard, keys ``"<i>/<name>"``) are still read.
 
 Resuming: a second ``extract`` into the same ``out`` with the same settings skips every file the
 manifests already list as done (``"ok"``, or ``"failed"`` unless ``retry_failed=True``) whose size
@@ -62,6 +67,7 @@ import json
 import math
 import os
 import re
+import shutil
 import threading
 import time
 from typing import Any, Iterable, Sequence
@@ -79,7 +85,8 @@ from jaxdsp import io
 from jaxdsp import mel
 from jaxdsp import spectral
 
-FORMAT = "jaxdsp.batch/1"
+FORMAT = "jaxdsp.batch/2"
+_READABLE_FORMATS = ("jaxdsp.batch/1", FORMAT)  # /1: one npz per shard
 AUDIO_EXTENSIONS = (".aif", ".aifc", ".aiff", ".au", ".caf", ".flac", ".mp3", ".oga", ".ogg", ".opus",
                     ".rf64", ".snd", ".w64", ".wav")
 # Options passed through to ``jaxdsp.features`` (besides sr, n_fft, hop_length, center, pad_mode).
@@ -87,7 +94,7 @@ AUDIO_EXTENSIONS = (".aif", ".aifc", ".aiff", ".au", ".caf", ".flac", ".mp3", ".
 _features_mod = importlib.import_module("jaxdsp.features")
 _FEATURE_OPTIONS = ("win_length", "window", "n_mels", "fmin", "fmax", "htk", "mel_norm", "n_mfcc", "lifter",
                     "roll_percent", "p", "top_db", "zcr_threshold")
-_SHARD_RE = re.compile(r"^shard-p(\d+)-(\d+)\.npz$")
+_SHARD_RE = re.compile(r"^shard-p(\d+)-(\d+)(\.npz)?$")
 
 
 @dataclasses.dataclass
@@ -175,7 +182,7 @@ def load_manifest(out: str | os.PathLike) -> dict[str, Any]:
   for path in _manifest_paths(os.fspath(out)):
     with open(path, encoding="utf-8") as f:
       m = json.load(f)
-    if m.get("format") != FORMAT:
+    if m.get("format") not in _READABLE_FORMATS:
       raise ValueError(f"{path} is not a {FORMAT} manifest (format {m.get('format')!r})")
     merged["config"] = merged["config"] or m["config"]
     for name, rec in m["files"].items():
@@ -192,7 +199,14 @@ def _atomic_write(path: str, write) -> None:
 
 
 def _write_shard(path: str, arrays: dict[str, np.ndarray]) -> None:
-  _atomic_write(path, lambda f: np.savez(f, **arrays))
+  """One ``<name>.npy`` per array in the directory ``path``, built aside and renamed into place."""
+  tmp = f"{path}.tmp-{os.getpid()}"
+  shutil.rmtree(tmp, ignore_errors=True)
+  os.makedirs(tmp)
+  for name, value in arrays.items():
+    np.save(os.path.join(tmp, f"{name}.npy"), value, allow_pickle=False)
+  shutil.rmtree(path, ignore_errors=True)  # a shard left by a run killed before its manifest entry
+  os.replace(tmp, path)
 
 
 def _write_manifest(path: str, manifest: dict[str, Any]) -> None:
@@ -250,9 +264,9 @@ class _Decoded:
 def _decode(path: str, *, sr: float, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> _Decoded:
   stat = _stat(path)
   try:
-    y, _ = io.load(path, sr=sr)
-    orig_sr = sf.info(path).samplerate
-    y = np.asarray(y, dtype=np.float32)
+    y, orig_sr = io._read(path, mono=True, offset=0.0, duration=None, dtype=np.float32)
+    if orig_sr != sr:
+      y = np.asarray(io._resample_host(jnp.asarray(y), orig_sr=float(orig_sr), target_sr=float(sr)))
     n = y.shape[-1]
     left, right = framing._pad_widths(n, n_fft, hop_length, center, pad_mode)
     if n + left + right < n_fft:
@@ -466,7 +480,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
           current = _dispatch(decoded, rows_per_batch, sharding, names, feature_opts, pad_mode, zcr_mode)
         if in_flight is not None:
           results, decoded = in_flight
-          shard = f"shard-p{pid:03d}-{shard_seq:06d}.npz"
+          shard = f"shard-p{pid:03d}-{shard_seq:06d}"
           shard_seq += 1
           arrays, records = _collect(results, decoded, shard, sr)
           pending_writes.append(writer.submit(sink.commit, shard, arrays, records))
@@ -519,24 +533,23 @@ def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts,
 
 
 def _collect(results, decoded: list[_Decoded], shard: str, sr: float):
-  """Moves one batch's results to the host, trims each file's frames, and builds its records."""
-  arrays, records, paths = {}, {}, []
-  host = {k: np.asarray(v) for k, v in results.items()} if results is not None else {}
-  i = 0
+  """Moves one batch's results to the host, trimmed to its files and their longest frame count,
+  and builds its records. The decoded files fill the batch's first rows in order (``_dispatch``)."""
+  records, paths, n_frames = {}, [], 0
   for d in decoded:
     size, mtime = d.stat
     if d.error is not None:
       records[d.path] = {"status": "failed", "error": d.error, "size": size, "mtime_ns": mtime}
       continue
-    for name, value in host.items():
-      arrays[f"{i}/{name}"] = np.ascontiguousarray(value[i, ..., :d.n_frames])
-    paths.append(d.path)
-    records[d.path] = {"status": "ok", "shard": shard, "index": i, "length": d.length,
+    records[d.path] = {"status": "ok", "shard": shard, "index": len(paths), "length": d.length,
                        "n_frames": d.n_frames, "duration": d.length / sr, "orig_sr": d.orig_sr,
                        "size": size, "mtime_ns": mtime}
-    i += 1
-  if paths:
-    arrays["__paths__"] = np.array(paths)
+    paths.append(d.path)
+    n_frames = max(n_frames, d.n_frames)
+  if not paths:
+    return {}, records
+  arrays = {k: np.ascontiguousarray(np.asarray(v)[:len(paths), ..., :n_frames]) for k, v in results.items()}
+  arrays["__paths__"] = np.array(paths)
   return arrays, records
 
 
@@ -605,8 +618,14 @@ def load_features(out: str | os.PathLike, *, names: Iterable[str] | None = None,
     by_shard.setdefault(ok[p]["shard"], []).append(p)
   result: dict[str, dict[str, np.ndarray]] = {}
   for shard, shard_paths in by_shard.items():
-    with np.load(os.path.join(out, shard)) as data:
-      for p in shard_paths:
-        i = ok[p]["index"]
-        result[p] = {n: data[f"{i}/{n}"] for n in names}
+    if shard.endswith(".npz"):  # format jaxdsp.batch/1
+      with np.load(os.path.join(out, shard)) as data:
+        for p in shard_paths:
+          i = ok[p]["index"]
+          result[p] = {n: data[f"{i}/{n}"] for n in names}
+      continue
+    arrays = {n: np.load(os.path.join(out, shard, f"{n}.npy"), mmap_mode="r") for n in names}
+    for p in shard_paths:
+      i, t = ok[p]["index"], ok[p]["n_frames"]
+      result[p] = {n: np.array(a[i, ..., :t]) for n, a in arrays.items()}
   return {p: result[p] for p in wanted}

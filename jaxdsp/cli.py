@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
   p = sub.add_parser("extract", help="features of many files on every local device, resumable",
                      description="Computes features of every audio file under INPUT (directories are searched "
                      "recursively; globs and files work too) in batches sharded over all local devices, "
-                     "and writes npz shards and manifest.json to OUT. Rerunning resumes: finished files are "
+                     "and writes .npy shards and manifest.json to OUT. Rerunning resumes: finished files are "
                      "skipped. Unreadable files are recorded in the manifest and skipped.")
   p.add_argument("inputs", nargs="+", metavar="INPUT", help="directory, glob pattern or file")
   p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory")

@@ -186,6 +186,16 @@ def load(
     duration = _checks.positive_number(duration, "duration")
   if not (isinstance(dtype, (type, np.dtype, str)) and np.issubdtype(np.dtype(dtype), np.floating)):
     raise ValueError(f"dtype must be a floating dtype (np.float32 or np.float64), got {dtype!r}")
+  y, native_sr = _read(path, mono=mono, offset=offset, duration=duration, dtype=dtype)
+  y = jnp.asarray(y, dtype=dtype)
+  if sr is None or sr == native_sr:
+    return y, (int(native_sr) if sr is None else sr)
+  return _resample_host(y, orig_sr=float(native_sr), target_sr=float(sr)), sr
+
+
+def _read(path: Any, *, mono: bool, offset: float, duration: float | None, dtype: Any) -> tuple[np.ndarray, int]:
+  """The decoding and checks of :func:`load` on the host, at the file's rate: ``(y, native_sr)``
+  with ``y`` a C-contiguous NumPy array (``jaxdsp.batch`` uses it without a device round trip)."""
   read_dtype = "float64" if np.dtype(dtype) == np.float64 else "float32"
   name = _name(path)
 
@@ -230,10 +240,7 @@ def load(
   y = data.T  # (channels, n)
   if mono or y.shape[0] == 1:
     y = y[0] if y.shape[0] == 1 else np.mean(y, axis=0, dtype=y.dtype)
-  y = jnp.asarray(np.ascontiguousarray(y), dtype=dtype)
-  if sr is None or sr == native_sr:
-    return y, (int(native_sr) if sr is None else sr)
-  return _resample_host(y, orig_sr=float(native_sr), target_sr=float(sr)), sr
+  return np.ascontiguousarray(y), int(native_sr)
 
 
 def _resample_host(y: jax.Array, *, orig_sr: float, target_sr: float) -> jax.Array:

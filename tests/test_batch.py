@@ -112,6 +112,28 @@ def test_corrupt_and_empty_files_are_recorded_and_skipped(extracted):
   assert "notes.txt" not in statuses
 
 
+def test_shards_are_memory_mappable_npy_and_format_1_still_reads(extracted, tmp_path):
+  _, out = extracted
+  manifest = json.loads((out / "manifest.json").read_text())
+  path, rec = next((p, r) for p, r in sorted(manifest["files"].items()) if r["status"] == "ok")
+  shard = out / rec["shard"]
+  spec = np.load(shard / "spectrogram.npy", mmap_mode="r")  # (files, n_freq, frames of the longest)
+  assert spec.ndim == 3 and spec.shape[1] == KW["n_fft"] // 2 + 1 and spec.shape[2] >= rec["n_frames"]
+  assert np.load(shard / "__paths__.npy")[rec["index"]] == path
+  feats = batch.load_features(out)[path]
+  np.testing.assert_array_equal(feats["spectrogram"], spec[rec["index"], :, :rec["n_frames"]])
+  # An output directory of format jaxdsp.batch/1 (one npz per shard, keys "<i>/<name>") reads the same.
+  old = tmp_path / "old"
+  old.mkdir()
+  np.savez(old / "shard-p000-000001.npz", **{f"0/{k}": v for k, v in feats.items()})
+  files = {path: dict(rec, shard="shard-p000-000001.npz", index=0)}
+  (old / "manifest.json").write_text(json.dumps({"format": "jaxdsp.batch/1", "config": manifest["config"],
+                                                 "files": files}))
+  back = batch.load_features(old)[path]
+  for k, v in feats.items():
+    np.testing.assert_array_equal(back[k], v)
+
+
 def test_four_devices_equal_one_device(corpus, extracted, tmp_path):
   """Sharded over 4 fake CPU devices (a subprocess) == one device, file by file."""
   _, out1 = extracted
