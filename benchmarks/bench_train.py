@@ -55,14 +55,15 @@ def bench_jax(model, x, y, *, steps, repeats, public_api=False):
         m = jn.train_step(model, opt, x, y, loss=loss)
       jax.block_until_ready(m["loss"])
   else:
-    from jaxdsp.nn.train import _train_step_jit  # what fit runs
+    from jaxdsp.nn.train import _step_fn, _train_step_impl  # what fit runs
     graphdef, state = nnx.split((model, opt))
+    step = _step_fn(_train_step_impl, graphdef, loss)
     box = [state]
 
     def run(n):
       s = box[0]
       for _ in range(n):
-        s, m = _train_step_jit(graphdef, s, x, y, loss)
+        s, m = step(s, x, y)
       jax.block_until_ready(m["loss"])
       box[0] = s
   run(1)  # compile
