@@ -364,3 +364,18 @@ def test_two_loggers_in_one_second_keep_both_files(tmp_path):
     with jn.TensorBoardLogger(log_dir) as tb:
       tb.scalar(tag, 1.0, step=0)
   assert {"first/loss", "second/loss"} <= _read_events(log_dir)["scalars"]
+
+
+def test_steps_fall_back_when_xla_lacks_the_compiler_options(monkeypatch):
+  from jaxdsp.nn import train as train_mod
+  monkeypatch.setattr(train_mod, "_COMPILER_OPTIONS", {"xla_no_such_option_for_jaxdsp": "1"})
+  train_mod._step_fn.cache_clear()
+  try:
+    net = jn.DeepNet(2, [3], 1, rngs=nnx.Rngs(0))
+    opt = nnx.Optimizer(net, optax.sgd(0.1), wrt=nnx.Param)
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    first = float(jn.train_step(net, opt, x, y, loss="mse")["loss"])
+    second = float(jn.train_step(net, opt, x, y, loss="mse")["loss"])
+    assert np.isfinite(first) and second < first
+  finally:
+    train_mod._step_fn.cache_clear()
