@@ -296,9 +296,9 @@ def _mask_frames(x: jax.Array, n_frames: jax.Array, fill: float) -> jax.Array:
   return jnp.where(keep, x, jnp.asarray(fill, x.dtype))
 
 
-@functools.partial(jax.jit, static_argnames=("names", "options"))
 def _compute(x, x_zcr, n_frames, *, names, options):
-  """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``n_frames`` (B,)."""
+  """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``n_frames`` (B,).
+  Row by row: each device can run it on its own rows (``_compute_fn``)."""
   opts = dict(options)
   top_db = opts.pop("top_db", 80.0)
   base = set(names) - {"zero_crossing_rate", "mfcc"}
@@ -321,6 +321,17 @@ def _compute(x, x_zcr, n_frames, *, names, options):
     M_db = spectral.power_to_db(M, top_db=top_db)
     out["mfcc"] = mel._cepstrum(M_db, opts.get("n_mfcc", 20), opts.get("lifter", 0.0))
   return {k: out[k] for k in names}
+
+
+@functools.lru_cache(maxsize=16)
+def _compute_fn(mesh: jax.sharding.Mesh, names: tuple[str, ...], options: tuple) -> Any:
+  """``_compute`` jitted for ``mesh``: with several devices under ``shard_map``, so that each runs
+  its own rows (the CPU path's chunk loop, ``framing._map_frames``, would otherwise be
+  replicated over the devices after an all-gather of the batch)."""
+  fn = functools.partial(_compute, names=names, options=options)
+  if mesh.devices.size > 1:
+    fn = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"),) * 3, out_specs=P("data"))
+  return jax.jit(fn)
 
 
 def _mesh(devices: Any) -> jax.sharding.Mesh:
@@ -528,7 +539,8 @@ def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts,
     n_frames[i] = d.n_frames
   x_dev = jax.device_put(x, sharding)
   x_zcr_dev = jax.device_put(x_zcr, sharding) if separate_zcr else x_dev
-  results = _compute(x_dev, x_zcr_dev, jax.device_put(n_frames, sharding), names=names, options=feature_opts)
+  compute = _compute_fn(sharding.mesh, names, feature_opts)
+  results = compute(x_dev, x_zcr_dev, jax.device_put(n_frames, sharding))
   return results, decoded
 
 
