@@ -158,11 +158,13 @@ def melspectrogram(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   """
   sr = _checks.sample_rate(sr)
   power = _checks.positive_number(power, "power")
-  S = spectral._magnitude_tf(y, S, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-                             center=center, pad_mode=pad_mode, power=power)
-  fb = mel_filterbank(sr=sr, n_fft=2 * (S.shape[-1] - 1) if y is None else n_fft, n_mels=n_mels, fmin=fmin,
-                      fmax=fmax, htk=htk, norm=norm, dtype=S.dtype)
-  return _apply_filterbank(S, fb)
+  n_freq = spectral._n_freq(y, S, n_fft)
+  dtype = (_checks.as_signal(S, "S", min_ndim=2) if S is not None else _checks.as_signal(y)).dtype
+  fb = mel_filterbank(sr=sr, n_fft=2 * (n_freq - 1) if y is None else n_fft, n_mels=n_mels, fmin=fmin,
+                      fmax=fmax, htk=htk, norm=norm, dtype=dtype)
+  return spectral._reduce_magnitude(y, S, _apply_filterbank, (fb,), n_fft=n_fft, hop_length=hop_length,
+                                    win_length=win_length, window=window, center=center, pad_mode=pad_mode,
+                                    power=power)
 
 
 @jax.jit

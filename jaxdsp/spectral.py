@@ -174,6 +174,45 @@ def istft(stft_matrix: ArrayLike, *, hop_length: int | None = None, win_length: 
   return _istft(D, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), length=length)
 
 
+@functools.partial(jax.jit, static_argnames=("reduce", "static", "n_fft", "hop_length", "center", "pad_mode",
+                                             "power"))
+def _spectrum_reduce(y, window, args, *, reduce, static, n_fft, hop_length, center, pad_mode, power):
+  """``reduce(|STFT|**power, *args, *static)`` chunk by chunk (frequency-last ``(c, t, F)`` chunks)."""
+  def chunk(segments):
+    S = _ops.safe_pow(_ops.abs2(_stft_frames(segments, window, n_fft, hop_length)), power / 2)
+    return reduce(S, *args, *static)
+  return framing._map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
+
+
+def _n_freq(y, S, n_fft) -> int:
+  """Frequency bins of the spectrum that ``y`` or ``S`` (exactly one) gives, checking which was passed."""
+  if (y is None) == (S is None):
+    raise ValueError("pass either y or S, not both" if S is not None else "one of y or S is required")
+  if S is not None:
+    return _checks.as_signal(S, "S", min_ndim=2).shape[-2]
+  return _checks.positive_int(n_fft, "n_fft") // 2 + 1
+
+
+def _reduce_magnitude(y, S, reduce, args=(), static=(), *, n_fft, hop_length, win_length, window, center,
+                      pad_mode, power):
+  """``reduce(S_tf, *args, *static)`` with ``S_tf`` the frequency-last ``(..., n_frames, n_freq)``
+  spectrum: ``|stft(y)|**power``, or the given ``S`` transposed.
+
+  ``reduce`` (a module-level function: it is a static argument) treats frames independently and
+  returns arrays with the frame axis last; ``args`` are arrays that do not depend on the frame (bin
+  frequencies, a filterbank). From ``y`` the reduction runs chunk by chunk with the STFT
+  (:func:`jaxdsp.framing._map_frames`), so the whole spectrum is never held nor transposed.
+  """
+  _n_freq(y, S, n_fft)
+  if S is not None:
+    return reduce(jnp.swapaxes(_checks.as_signal(S, "S", min_ndim=2), -1, -2), *args, *static)
+  y = _checks.as_signal(y)
+  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
+  win = _window(window, win_length, n_fft, y.dtype)
+  return _spectrum_reduce(y, win, tuple(args), reduce=reduce, static=tuple(static), n_fft=n_fft,
+                          hop_length=hop_length, center=bool(center), pad_mode=pad_mode, power=power)
+
+
 def _magnitude_tf(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode, power):
   """``|stft(y)|**power`` in the internal frequency-last layout ``(..., n_frames, n_freq)``.
 

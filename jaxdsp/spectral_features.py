@@ -20,20 +20,27 @@ from jaxdsp import framing
 from jaxdsp import spectral
 
 
-def _spectrum_and_freq(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq, power=1.0):
-  """The spectrum in the frequency-last layout ``(..., n_frames, n_freq)`` and its bin frequencies."""
+def _reduce(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq, reduce, static=()):
+  """``reduce(S_tf, freq, *static)`` of the magnitude spectrum ``S_tf`` (frequency last): chunk by
+  chunk with the STFT when ``freq`` has one value per bin (the default), else on the whole spectrum
+  with the per-frame ``freq`` ``(n_freq, n_frames)``. ``reduce=None`` returns ``(S_tf, freq)``."""
   sr = _checks.sample_rate(sr)
-  S = spectral._magnitude_tf(y, S, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-                             center=center, pad_mode=pad_mode, power=power)
-  if freq is None:
-    freq = framing.fft_frequencies(sr=sr, n_fft=2 * (S.shape[-1] - 1))
-  freq = jnp.asarray(freq, dtype=S.dtype)
+  n_freq = spectral._n_freq(y, S, n_fft)
+  dtype = (_checks.as_signal(S, "S", min_ndim=2) if S is not None else _checks.as_signal(y)).dtype
+  if freq is None:  # librosa: the given n_fft for y, 2 (n_freq - 1) for S
+    freq = framing.fft_frequencies(sr=sr, n_fft=n_fft if S is None else 2 * (n_freq - 1))
+  freq = jnp.asarray(freq, dtype=dtype)
+  stft_args = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
+                   pad_mode=pad_mode, power=1.0)
   if freq.ndim == 1:
-    if freq.shape[0] != S.shape[-1]:
-      raise ValueError(f"freq must have {S.shape[-1]} entries (one per frequency bin), got {freq.shape[0]}")
+    if freq.shape[0] != n_freq:
+      raise ValueError(f"freq must have {n_freq} entries (one per frequency bin), got {freq.shape[0]}")
+    if reduce is not None:
+      return spectral._reduce_magnitude(y, S, reduce, (freq,), static, **stft_args)
   else:
     freq = jnp.swapaxes(freq, -1, -2)
-  return S, freq
+  S_tf = spectral._magnitude_tf(y, S, **stft_args)
+  return (S_tf, freq) if reduce is None else reduce(S_tf, freq, *static)
 
 
 # The private helpers below work in the frequency-last layout: S is (..., n_frames, n_freq).
@@ -43,6 +50,10 @@ def _spectrum_and_freq(y, S, sr, n_fft, hop_length, win_length, window, center, 
 def _centroid(S: jax.Array, freq: jax.Array) -> jax.Array:
   total = jnp.sum(S, axis=-1)
   return jnp.sum(freq * S, axis=-1) / jnp.where(total < jnp.finfo(S.dtype).tiny, 1, total)
+
+
+def _bandwidth_around_centroid(S: jax.Array, freq: jax.Array, p: float, norm: bool) -> jax.Array:
+  return _bandwidth(S, freq, _centroid(S, freq), p, norm)
 
 
 @functools.partial(jax.jit, static_argnames=("p", "norm"))
@@ -84,6 +95,11 @@ def _rolloff(S: jax.Array, freq: jax.Array, roll_percent: float) -> jax.Array:
   return jnp.take_along_axis(jnp.broadcast_to(freq, S.shape), idx[..., None], axis=-1)[..., 0]
 
 
+def _flatness_of(S: jax.Array, freq: jax.Array, amin: float, power: float) -> jax.Array:
+  del freq  # flatness does not weigh the bins
+  return _flatness(S, amin, power)
+
+
 @functools.partial(jax.jit, static_argnames=("amin", "power"))
 def _flatness(S: jax.Array, amin: float, power: float) -> jax.Array:
   S_thresh = jnp.maximum(amin, _ops.safe_pow(S, power))
@@ -118,8 +134,7 @@ def spectral_centroid(y: ArrayLike | None = None, *, sr: float = 22050, S: Array
     A. Klapuri and M. Davy (eds.), "Signal Processing Methods for Music Transcription", 2007.
     Compare ``librosa.feature.spectral_centroid``.
   """
-  S, freq = _spectrum_and_freq(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq)
-  return _centroid(S, freq)
+  return _reduce(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq, _centroid)
 
 
 def spectral_bandwidth(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None,
@@ -156,9 +171,11 @@ def spectral_bandwidth(y: ArrayLike | None = None, *, sr: float = 22050, S: Arra
     Klapuri & Davy (2007). Compare ``librosa.feature.spectral_bandwidth``.
   """
   p = _checks.positive_number(p, "p")
-  S, freq = _spectrum_and_freq(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq)
-  centroid = _centroid(S, freq) if centroid is None else jnp.asarray(centroid, S.dtype)
-  return _bandwidth(S, freq, centroid, p, bool(norm))
+  if centroid is None:
+    return _reduce(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq,
+                   _bandwidth_around_centroid, (p, bool(norm)))
+  S_tf, freq = _reduce(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq, None)
+  return _bandwidth(S_tf, freq, jnp.asarray(centroid, S_tf.dtype), p, bool(norm))  # a given centroid
 
 
 def spectral_rolloff(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None, n_fft: int = 2048,
@@ -187,8 +204,8 @@ def spectral_rolloff(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayL
   """
   if not isinstance(roll_percent, (int, float)) or not 0.0 < roll_percent < 1.0:
     raise ValueError(f"roll_percent must be a number in (0, 1), got {roll_percent!r}")
-  S, freq = _spectrum_and_freq(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq)
-  return _rolloff(S, freq, float(roll_percent))
+  return _reduce(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, freq, _rolloff,
+                 (float(roll_percent),))
 
 
 def spectral_flatness(y: ArrayLike | None = None, *, S: ArrayLike | None = None, n_fft: int = 2048,
@@ -221,5 +238,5 @@ def spectral_flatness(y: ArrayLike | None = None, *, S: ArrayLike | None = None,
   """
   amin = _checks.positive_number(amin, "amin")
   power = _checks.positive_number(power, "power")
-  S, _ = _spectrum_and_freq(y, S, 22050, n_fft, hop_length, win_length, window, center, pad_mode, None)
-  return _flatness(S, amin, power)
+  return _reduce(y, S, 22050, n_fft, hop_length, win_length, window, center, pad_mode, None, _flatness_of,
+                 (amin, power))

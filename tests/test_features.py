@@ -105,6 +105,13 @@ def test_cpu_chunked_path_matches_librosa(monkeypatch, n):
   y = np.stack(rows)
   out = jd.features(y, sr=sr, names=jd.DEFAULT_FEATURES, **KW)
   D = jd.stft(y, n_fft=1024, hop_length=256)
+  stft_kw = dict(n_fft=1024, hop_length=256)
+  single = {  # the individual functions reduce chunk by chunk too
+      "bandwidth": jd.spectral_bandwidth(y, sr=sr, **stft_kw),
+      "rolloff": jd.spectral_rolloff(y, sr=sr, **stft_kw),
+      "flatness": jd.spectral_flatness(y, **stft_kw),
+      "mel": jd.melspectrogram(y, sr=sr, n_mels=64, **stft_kw),
+  }
   for i, x in enumerate(rows):
     S = np.abs(librosa.stft(x, n_fft=1024, hop_length=256))
     np.testing.assert_allclose(np.abs(D[i]), S, atol=2e-6 * max(S.max(), 1e-6))
@@ -116,6 +123,13 @@ def test_cpu_chunked_path_matches_librosa(monkeypatch, n):
     np.testing.assert_allclose(jd.zero_crossing_rate(x, frame_length=1024, hop_length=256), zcr, atol=1e-7)
     mel = librosa.feature.melspectrogram(S=S ** 2, sr=sr, n_mels=64)
     np.testing.assert_allclose(out["melspectrogram"][i], mel, atol=2e-6 * max(mel.max(), 1e-6))
+    np.testing.assert_allclose(single["mel"][i], mel, atol=2e-6 * max(mel.max(), 1e-6))
+    np.testing.assert_allclose(single["flatness"][i], librosa.feature.spectral_flatness(S=S)[0], atol=1e-4)
     if i < 3:  # silence has no centroid to compare
       np.testing.assert_allclose(out["spectral_centroid"][i],
                                  librosa.feature.spectral_centroid(S=S, sr=sr)[0], rtol=1e-4)
+      # speech and music, not the pure tones where float32 bandwidth is ill-conditioned (see its docs)
+      np.testing.assert_allclose(single["bandwidth"][i], librosa.feature.spectral_bandwidth(S=S, sr=sr)[0],
+                                 rtol=1e-3)
+      rolloff = librosa.feature.spectral_rolloff(S=S, sr=sr)[0]
+      assert np.mean(np.asarray(single["rolloff"][i]) == rolloff) >= 0.99
