@@ -326,7 +326,7 @@ def _compute(x, x_zcr, n_frames, *, names, options):
 @functools.lru_cache(maxsize=16)
 def _compute_fn(mesh: jax.sharding.Mesh, names: tuple[str, ...], options: tuple) -> Any:
   """``_compute`` jitted for ``mesh``: with several devices under ``shard_map``, so that each runs
-  its own rows (the CPU path's chunk loop, ``framing._map_frames``, would otherwise be
+  its own rows (the CPU path's chunk loop, ``jaxdsp._chunking.map_frames``, would otherwise be
   replicated over the devices after an all-gather of the batch)."""
   fn = functools.partial(_compute, names=names, options=options)
   if mesh.devices.size > 1:

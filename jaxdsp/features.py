@@ -18,6 +18,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _chunking
 from jaxdsp import _ops
 from jaxdsp import framing
 from jaxdsp import mel
@@ -92,7 +93,7 @@ def _features(y, window, freq, mel_fb, *, names, n_fft, hop_length, center, pad_
       res["melspectrogram"] = mel._apply_filterbank(power, mel_fb)
     return res
 
-  res = framing._map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
+  res = _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
   # dB scaling takes its top_db reference over a whole example, so it runs after reassembly.
   if "spectrogram_db" in names:
     out["spectrogram_db"] = spectral.power_to_db(res.pop("power"), amin=1e-10, top_db=cfg["top_db"])

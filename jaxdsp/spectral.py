@@ -2,7 +2,7 @@
 
 Layout: signals ``(..., n_samples)``; spectra ``(..., n_freq, n_frames)`` with
 ``n_freq = 1 + n_fft // 2`` (librosa's layout). Every STFT in jaxdsp is the one ``_stft_frames``
-here, applied through :func:`jaxdsp.framing._map_frames` (cache-sized chunks on CPU).
+here, applied through :func:`jaxdsp._chunking.map_frames` (cache-sized chunks on CPU).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _chunking
 from jaxdsp import _ops
 from jaxdsp import framing
 
@@ -50,20 +51,20 @@ def _window(window: Any, win_length: int, n_fft: int, dtype: Any = jnp.float32) 
 
 def _stft_frames(segments: jax.Array, window: jax.Array, n_fft: int, hop_length: int) -> jax.Array:
   """The STFT of padded segments, ``(c, samples) -> (c, n_frames, n_freq)`` (frequency last)."""
-  return jnp.fft.rfft(framing._segment_frames(segments, n_fft, hop_length) * window, axis=-1)
+  return jnp.fft.rfft(_chunking.segment_frames(segments, n_fft, hop_length) * window, axis=-1)
 
 
 @functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "pad_mode", "power"))
 def _spectrum(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool, pad_mode: str,
               power: float | None) -> jax.Array:
   """``(..., n) -> (..., n_freq, n_frames)``: the complex STFT (``power=None``) or ``|STFT|**power``,
-  computed in cache-sized chunks of frames (:func:`jaxdsp.framing._map_frames`); arguments checked."""
+  computed in cache-sized chunks of frames (:func:`jaxdsp._chunking.map_frames`); arguments checked."""
   def chunk(segments):
     D = _stft_frames(segments, window, n_fft, hop_length)
     if power is not None:
       D = _ops.safe_pow(_ops.abs2(D), power / 2)
     return jnp.swapaxes(D, -1, -2)
-  return framing._map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
+  return _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
 
 
 def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
@@ -181,7 +182,7 @@ def _spectrum_reduce(y, window, args, *, reduce, static, n_fft, hop_length, cent
   def chunk(segments):
     S = _ops.safe_pow(_ops.abs2(_stft_frames(segments, window, n_fft, hop_length)), power / 2)
     return reduce(S, *args, *static)
-  return framing._map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
+  return _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
 
 
 def _n_freq(y, S, n_fft) -> int:
@@ -201,7 +202,7 @@ def _reduce_magnitude(y, S, reduce, args=(), static=(), *, n_fft, hop_length, wi
   ``reduce`` (a module-level function: it is a static argument) treats frames independently and
   returns arrays with the frame axis last; ``args`` are arrays that do not depend on the frame (bin
   frequencies, a filterbank). From ``y`` the reduction runs chunk by chunk with the STFT
-  (:func:`jaxdsp.framing._map_frames`), so the whole spectrum is never held nor transposed.
+  (:func:`jaxdsp._chunking.map_frames`), so the whole spectrum is never held nor transposed.
   """
   _n_freq(y, S, n_fft)
   if S is not None:

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _chunking
 from jaxdsp import _ops
 from jaxdsp import framing
 
@@ -56,7 +57,7 @@ def _zcr_segments(segments: jax.Array, frame_length: int, hop_length: int, thres
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5))
 def _zcr(y, frame_length, hop_length, center, pad_mode, threshold):
-  return framing._map_frames(lambda seg: _zcr_segments(seg, frame_length, hop_length, threshold), y,
+  return _chunking.map_frames(lambda seg: _zcr_segments(seg, frame_length, hop_length, threshold), y,
                              frame_length, hop_length, center, pad_mode)
 
 

@@ -97,8 +97,8 @@ def test_features_jit_vmap_grad():
 def test_cpu_chunked_path_matches_librosa(monkeypatch, n):
   """The CPU path's cache-sized chunks, forced small (50 frames), change nothing: long signals are
   cut into overlapping pieces (n=33333), short ones grouped per step (n=5119)."""
-  from jaxdsp import framing
-  monkeypatch.setattr(framing, "_CPU_CHUNK_BYTES", 50 * 1024 * 4)  # fresh lengths: fresh traces
+  from jaxdsp import _chunking
+  monkeypatch.setattr(_chunking, "CPU_CHUNK_BYTES", 50 * 1024 * 4)  # fresh lengths: fresh traces
   speech, sr = load_clip("speech_22k")
   music, _ = load_clip("music_22k")
   rows = [speech[:n], music[:n], music[-n:][::-1] * 0.1, np.zeros(n, np.float32)]
