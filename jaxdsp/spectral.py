@@ -54,17 +54,17 @@ def _stft_frames(segments: jax.Array, window: jax.Array, n_fft: int, hop_length:
   return jnp.fft.rfft(_chunking.segment_frames(segments, n_fft, hop_length) * window, axis=-1)
 
 
-@functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "pad_mode", "power"))
+def _frequency_first(S: jax.Array) -> jax.Array:
+  """``(c, t, F) -> (c, F, t)``: the public layout, frame axis last."""
+  return jnp.swapaxes(S, -1, -2)
+
+
 def _spectrum(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool, pad_mode: str,
               power: float | None) -> jax.Array:
   """``(..., n) -> (..., n_freq, n_frames)``: the complex STFT (``power=None``) or ``|STFT|**power``,
   computed in cache-sized chunks of frames (:func:`jaxdsp._chunking.map_frames`); arguments checked."""
-  def chunk(segments):
-    D = _stft_frames(segments, window, n_fft, hop_length)
-    if power is not None:
-      D = _ops.safe_pow(_ops.abs2(D), power / 2)
-    return jnp.swapaxes(D, -1, -2)
-  return _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
+  return _spectrum_reduce(y, window, (), reduce=_frequency_first, static=(), n_fft=n_fft, hop_length=hop_length,
+                          center=center, pad_mode=pad_mode, power=power)
 
 
 def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
@@ -178,9 +178,12 @@ def istft(stft_matrix: ArrayLike, *, hop_length: int | None = None, win_length: 
 @functools.partial(jax.jit, static_argnames=("reduce", "static", "n_fft", "hop_length", "center", "pad_mode",
                                              "power"))
 def _spectrum_reduce(y, window, args, *, reduce, static, n_fft, hop_length, center, pad_mode, power):
-  """``reduce(|STFT|**power, *args, *static)`` chunk by chunk (frequency-last ``(c, t, F)`` chunks)."""
+  """``reduce(|STFT|**power, *args, *static)`` chunk by chunk (frequency-last ``(c, t, F)`` chunks;
+  the complex STFT itself for ``power=None``)."""
   def chunk(segments):
-    S = _ops.safe_pow(_ops.abs2(_stft_frames(segments, window, n_fft, hop_length)), power / 2)
+    S = _stft_frames(segments, window, n_fft, hop_length)
+    if power is not None:
+      S = _ops.safe_pow(_ops.abs2(S), power / 2)
     return reduce(S, *args, *static)
   return _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
 
