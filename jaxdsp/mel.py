@@ -158,8 +158,8 @@ def melspectrogram(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   """
   sr = _checks.sample_rate(sr)
   power = _checks.positive_number(power, "power")
-  n_freq = spectral._n_freq(y, S, n_fft)
-  dtype = (_checks.as_signal(S, "S", min_ndim=2) if S is not None else _checks.as_signal(y)).dtype
+  y, S, n_freq = spectral._spectrum_input(y, S, n_fft)
+  dtype = (y if S is None else S).dtype
   fb = mel_filterbank(sr=sr, n_fft=2 * (n_freq - 1) if y is None else n_fft, n_mels=n_mels, fmin=fmin,
                       fmax=fmax, htk=htk, norm=norm, dtype=dtype)
   return spectral._reduce_magnitude(y, S, _apply_filterbank, (fb,), n_fft=n_fft, hop_length=hop_length,

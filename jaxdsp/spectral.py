@@ -188,13 +188,15 @@ def _spectrum_reduce(y, window, args, *, reduce, static, n_fft, hop_length, cent
   return _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
 
 
-def _n_freq(y, S, n_fft) -> int:
-  """Frequency bins of the spectrum that ``y`` or ``S`` (exactly one) gives, checking which was passed."""
+def _spectrum_input(y, S, n_fft):
+  """``(y, S, n_freq)``: exactly one of ``y`` and ``S``, checked and converted once (host input is
+  scanned for NaN and moved to the device here only), and the number of frequency bins it gives."""
   if (y is None) == (S is None):
     raise ValueError("pass either y or S, not both" if S is not None else "one of y or S is required")
   if S is not None:
-    return _checks.as_signal(S, "S", min_ndim=2).shape[-2]
-  return _checks.positive_int(n_fft, "n_fft") // 2 + 1
+    S = _checks.as_signal(S, "S", min_ndim=2)
+    return None, S, S.shape[-2]
+  return _checks.as_signal(y), None, _checks.positive_int(n_fft, "n_fft") // 2 + 1
 
 
 def _reduce_magnitude(y, S, reduce, args=(), static=(), *, n_fft, hop_length, win_length, window, center,
@@ -207,10 +209,9 @@ def _reduce_magnitude(y, S, reduce, args=(), static=(), *, n_fft, hop_length, wi
   frequencies, a filterbank). From ``y`` the reduction runs chunk by chunk with the STFT
   (:func:`jaxdsp._chunking.map_frames`), so the whole spectrum is never held nor transposed.
   """
-  _n_freq(y, S, n_fft)
+  y, S, _ = _spectrum_input(y, S, n_fft)
   if S is not None:
-    return reduce(jnp.swapaxes(_checks.as_signal(S, "S", min_ndim=2), -1, -2), *args, *static)
-  y = _checks.as_signal(y)
+    return reduce(jnp.swapaxes(S, -1, -2), *args, *static)
   n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
   win = _window(window, win_length, n_fft, y.dtype)
   return _spectrum_reduce(y, win, tuple(args), reduce=reduce, static=tuple(static), n_fft=n_fft,

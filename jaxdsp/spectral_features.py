@@ -25,8 +25,8 @@ def _reduce(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, f
   chunk with the STFT when ``freq`` has one value per bin (the default), else on the whole spectrum
   with the per-frame ``freq`` ``(n_freq, n_frames)``. ``reduce=None`` returns ``(S_tf, freq)``."""
   sr = _checks.sample_rate(sr)
-  n_freq = spectral._n_freq(y, S, n_fft)
-  dtype = (_checks.as_signal(S, "S", min_ndim=2) if S is not None else _checks.as_signal(y)).dtype
+  y, S, n_freq = spectral._spectrum_input(y, S, n_fft)
+  dtype = (y if S is None else S).dtype
   if freq is None:  # librosa: the given n_fft for y, 2 (n_freq - 1) for S
     freq = framing.fft_frequencies(sr=sr, n_fft=n_fft if S is None else 2 * (n_freq - 1))
   freq = jnp.asarray(freq, dtype=dtype)
