@@ -225,11 +225,29 @@ def _stat(path: str) -> tuple[int, int]:
 # Decoding and the batched computation.
 
 
-def _bucket(n: int) -> int:
-  """Rounds a length up to a grid with 8-16 sizes per octave (at most 1/8 padding), so that files
-  of many lengths share a few compiled shapes."""
-  grid = max(1024, 1 << max(0, n.bit_length() - 4))
-  return -(-n // grid) * grid
+def _bucket(n_frames: int) -> int:
+  """Rounds a frame count up to a grid with 8-16 sizes per octave (at most 1/8 padding): the cell
+  of a batch. Batches of one cell share one compiled shape."""
+  grid = max(4, 1 << max(0, n_frames.bit_length() - 4))
+  return -(-n_frames // grid) * grid
+
+
+def _plan_frames(frames: Iterable[int]) -> dict[int, int]:
+  """Frames computed for each cell: the largest frame count among the batches that fall in it
+  (``frames``: each batch's, from the file headers), so a corpus of equal lengths pads nothing."""
+  plan: dict[int, int] = {}
+  for f in frames:
+    if f > 0:
+      plan[_bucket(f)] = max(plan.get(_bucket(f), 0), f)
+  return plan
+
+
+def _probe_frames(length: int, *, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> int:
+  """Frames of a file of ``length`` samples (0 when it has none)."""
+  try:
+    return framing.num_frames(length, frame_length=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
+  except ValueError:
+    return 0
 
 
 def _probe(path: str, sr: float) -> int:
@@ -278,16 +296,18 @@ def _decode(path: str, *, sr: float, n_fft: int, hop_length: int, center: bool, 
 
 
 def _fill(row: np.ndarray, d: _Decoded, mode: str) -> None:
-  """Writes ``d.y`` padded as ``features`` pads it alone (``mode``) into the zeroed ``row``."""
-  n, left, right = d.length, d.left, d.right
+  """Writes ``d.y`` padded as ``features`` pads it alone (``mode``) into the zeroed ``row``; samples
+  past ``row``'s end (after the last frame) are not needed and dropped."""
+  n, left, right, width = d.length, d.left, d.right, row.shape[-1]
   if mode == "constant":
-    row[left:left + n] = d.y
+    row[left:left + n] = d.y[:max(0, width - left)]
   elif mode == "edge":
-    row[left:left + n] = d.y
+    row[left:left + n] = d.y[:max(0, width - left)]
     row[:left] = d.y[0]
     row[left + n:left + n + right] = d.y[-1]
   else:
-    row[:left + n + right] = np.pad(d.y, (left, right), mode=mode)
+    padded = np.pad(d.y, (left, right), mode=mode)
+    row[:padded.shape[-1]] = padded[:width]
 
 
 def _mask_frames(x: jax.Array, n_frames: jax.Array, fill: float) -> jax.Array:
@@ -476,6 +496,9 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
       lengths = list(decoder.map(functools.partial(_probe, sr=sr), todo))
       order = sorted(range(len(todo)), key=lambda i: (lengths[i], todo[i]))
       batches = [[todo[i] for i in order[k:k + rows_per_batch]] for k in range(0, len(order), rows_per_batch)]
+      frames = functools.partial(_probe_frames, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
+      plan = _plan_frames(frames(lengths[order[min(k + rows_per_batch, len(order)) - 1]])
+                          for k in range(0, len(order), rows_per_batch))
       decode = functools.partial(_decode, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center,
                                  pad_mode=pad_mode)
       prefetch = 2
@@ -488,7 +511,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
           if k + prefetch < len(batches):
             futures.append([decoder.submit(decode, p) for p in batches[k + prefetch]])
           futures[k] = None
-          current = _dispatch(decoded, rows_per_batch, sharding, names, feature_opts, pad_mode, zcr_mode)
+          current = _dispatch(decoded, rows_per_batch, sharding, names, feature_opts, pad_mode, zcr_mode, plan)
         if in_flight is not None:
           results, decoded = in_flight
           shard = f"shard-p{pid:03d}-{shard_seq:06d}"
@@ -522,12 +545,18 @@ def _progress_bar(total: int, enabled: bool):
   return tqdm(total=total, unit="file", disable=not enabled, desc="extract", dynamic_ncols=True)
 
 
-def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts, pad_mode, zcr_mode):
-  """Assembles one padded batch on the host and dispatches its computation (asynchronously)."""
+def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts, pad_mode, zcr_mode, plan):
+  """Assembles one padded batch on the host and dispatches its computation (asynchronously).
+  Its rows hold whole frames, as many as ``plan`` gives the batch's cell (see ``_plan_frames``)."""
   good = [d for d in decoded if d.error is None]
   if not good:
     return None, decoded
-  width = _bucket(max(d.left + d.length + d.right for d in good))
+  needed = max(d.n_frames for d in good)
+  frames = plan.get(_bucket(needed), 0)
+  if frames < needed:  # a file longer than its header said
+    frames = _bucket(needed)
+  opts = dict(feature_opts)
+  width = opts["n_fft"] + (frames - 1) * opts["hop_length"]
   x = np.zeros((rows, width), np.float32)
   separate_zcr = zcr_mode is not None and zcr_mode != pad_mode
   x_zcr = np.zeros((rows, width), np.float32) if separate_zcr else None

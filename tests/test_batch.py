@@ -99,6 +99,35 @@ def test_padding_shares_batches_across_lengths(extracted):
       assert rec["duration"] == pytest.approx(rec["length"] / SR)
 
 
+def test_batch_widths_follow_the_corpus_lengths():
+  """A cell computes the largest frame count of its batches (no padding for equal lengths), and
+  cells stay 8-16 per octave of frame counts."""
+  assert batch._plan_frames([173, 173, 173]) == {batch._bucket(173): 173}
+  assert batch._bucket(173) == 176 and batch._bucket(40) == 40 and batch._bucket(1000) == 1024
+  plan = batch._plan_frames([100, 97, 150, 0, 3])
+  assert plan == {batch._bucket(100): 100, batch._bucket(150): 150, batch._bucket(3): 3}
+  frames = np.arange(1, 5000)
+  cells = {batch._bucket(int(f)) for f in frames}
+  assert all(batch._bucket(int(f)) >= f for f in frames)
+  assert np.max([batch._bucket(int(f)) / f for f in frames if f >= 32]) <= 1 + 1 / 8
+  assert len({c for c in cells if 1024 <= c < 2048}) <= 16
+
+
+def test_headers_shorter_than_the_audio_fall_back_to_the_grid(corpus, extracted, tmp_path, monkeypatch):
+  """Widths planned from headers that understate the length: the batch widens to its grid cell
+  and every feature still equals the per-file loop."""
+  _, out_full = extracted
+  monkeypatch.setattr(batch, "_probe", lambda path, sr: 1)
+  out = tmp_path / "out"
+  res = batch.extract(corpus, ("spectrogram", "zero_crossing_rate"), out=out, batch_size=4, devices=1,
+                      progress=False, **KW)
+  assert res.n_ok == len(LENGTHS) + 2
+  full, got = batch.load_features(out_full), batch.load_features(out)
+  for path in full:
+    for name in ("spectrogram", "zero_crossing_rate"):
+      _assert_same(got[path][name], full[path][name], name)
+
+
 def test_corrupt_and_empty_files_are_recorded_and_skipped(extracted):
   res, out = extracted
   assert res.n_failed == 2
