@@ -381,8 +381,9 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
   """Computes features for many audio files on every local device, writing them to ``out``.
 
   Files are decoded in background threads with :func:`jaxdsp.load` (mono, resampled to ``sr``),
-  grouped into batches of similar length (padded to one of a few lengths per octave), and each
-  batch goes through one jitted :func:`jaxdsp.features` pass sharded over the devices. Results and
+  grouped into batches of similar length (padded to whole frames, one compiled length per cell
+  of 8-16 cells per octave, each cell as long as its longest batch: a corpus of equal lengths is
+  not padded at all), and each batch goes through one jitted :func:`jaxdsp.features` pass sharded over the devices. Results and
   the manifest are written after every batch (format: see the module docstring). A file that cannot
   be decoded (missing, empty, corrupt, truncated, too short) is recorded as failed with its error
   and the run goes on. Running again into the same ``out`` resumes: finished files are skipped.
