@@ -66,7 +66,11 @@ def _bandwidth(S: jax.Array, freq: jax.Array, centroid: jax.Array, p: float, nor
   return _ops.safe_pow(moment, 1.0 / p)
 
 
-_ROLLOFF_BLOCK = 32
+def _rolloff_block(n_freq: int) -> int:
+  """Bins per block of ``_rolloff``: a divisor of ``n_freq`` in [16, 64], the nearest to 32 (the
+  blocks are then a reshape, not a padded copy: 1025 bins -> 41 blocks of 25), else 32."""
+  divisors = [b for b in range(16, 65) if n_freq % b == 0]
+  return min(divisors, key=lambda b: (abs(b - 32), b)) if divisors else 32
 
 
 @functools.partial(jax.jit, static_argnames=("roll_percent",))
@@ -74,12 +78,13 @@ def _rolloff(S: jax.Array, freq: jax.Array, roll_percent: float) -> jax.Array:
   """Index of the first bin whose cumulative sum reaches the threshold, found coarse-to-fine.
 
   A full ``cumsum`` over 1025 bins is slow on XLA:CPU (it dominated ``features()``), so the
-  cumulative sum runs over blocks of 32 bins, then within the one block that crosses the threshold.
+  cumulative sum runs over blocks of about 32 bins (``_rolloff_block``), then within the one block
+  that crosses the threshold.
   Since ``S >= 0`` the cumulative sum is monotone and the first bin reaching the threshold is the
   number of bins below it.
   """
   n_freq = S.shape[-1]
-  B = _ROLLOFF_BLOCK
+  B = _rolloff_block(n_freq)
   n_blocks = -(-n_freq // B)
   blocks = jnp.pad(S, [(0, 0)] * (S.ndim - 1) + [(0, n_blocks * B - n_freq)]).reshape(*S.shape[:-1], n_blocks, B)
   block_cum = jnp.cumsum(jnp.sum(blocks, axis=-1), axis=-1)               # (..., n_blocks)
