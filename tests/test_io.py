@@ -237,6 +237,25 @@ def test_save_load_roundtrip(tmp_path, ext, subtype, atol):
   assert info.channels == 2 and info.subtype == (subtype or "PCM_16")
 
 
+@pytest.mark.parametrize("ext", ["wav", "flac"])
+def test_16_bit_pcm_reads_exactly_as_libsndfile_converts_it(tmp_path, ext):
+  """16-bit files are read as integers and scaled on the host: bit-identical to soundfile's own
+  float conversion for every int16 value, stereo, with offset and duration, float32 and float64."""
+  codes = np.arange(-32768, 32768, dtype=np.int16)
+  data = np.stack([codes, codes[::-1]], axis=1)  # (n, 2)
+  path = tmp_path / f"all_codes.{ext}"
+  sf.write(path, data, 8000, subtype="PCM_16")
+  for dtype in (np.float32, np.float64):
+    ref, _ = sf.read(path, dtype=np.dtype(dtype).name, always_2d=True)
+    y, native_sr = jio._read(path, mono=False, offset=0.0, duration=None, dtype=dtype)
+    assert native_sr == 8000 and y.dtype == dtype
+    np.testing.assert_array_equal(y, ref.T)
+    part, _ = jio._read(path, mono=True, offset=0.5, duration=1.0, dtype=dtype)
+    np.testing.assert_array_equal(part, ref[4000:12000].mean(axis=1, dtype=dtype))
+  np.testing.assert_array_equal(np.asarray(jd.load(path, sr=None)[0]),
+                                sf.read(path, dtype="float32")[0].mean(axis=1, dtype=np.float32))
+
+
 def test_save_mono_and_ogg(tmp_path):
   y, sr = load_clip("speech_16k")
   jd.save(tmp_path / "a.wav", y, sr, subtype="FLOAT")
