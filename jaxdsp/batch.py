@@ -383,10 +383,11 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
   Files are decoded in background threads with :func:`jaxdsp.load` (mono, resampled to ``sr``),
   grouped into batches of similar length (padded to whole frames, one compiled length per cell
   of 8-16 cells per octave, each cell as long as its longest batch: a corpus of equal lengths is
-  not padded at all), and each batch goes through one jitted :func:`jaxdsp.features` pass sharded over the devices. Results and
-  the manifest are written after every batch (format: see the module docstring). A file that cannot
-  be decoded (missing, empty, corrupt, truncated, too short) is recorded as failed with its error
-  and the run goes on. Running again into the same ``out`` resumes: finished files are skipped.
+  not padded at all), and each batch goes through one jitted :func:`jaxdsp.features` pass sharded
+  over the devices. Results and the manifest are written after every batch (format: see the
+  module docstring). A file that cannot be decoded (missing, empty, corrupt, truncated, too short)
+  is recorded as failed with its error and the run goes on. Running again into the same ``out``
+  resumes: finished files are skipped.
 
   Args:
     inputs: a directory (recursive), a glob pattern, a file, or a sequence of these.
