@@ -238,7 +238,8 @@ def _plan_frames(frames: Iterable[int]) -> dict[int, int]:
   plan: dict[int, int] = {}
   for f in frames:
     if f > 0:
-      plan[_bucket(f)] = max(plan.get(_bucket(f), 0), f)
+      cell = _bucket(f)
+      plan[cell] = max(plan.get(cell, 0), f)
   return plan
 
 
@@ -498,9 +499,9 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
       lengths = list(decoder.map(functools.partial(_probe, sr=sr), todo))
       order = sorted(range(len(todo)), key=lambda i: (lengths[i], todo[i]))
       batches = [[todo[i] for i in order[k:k + rows_per_batch]] for k in range(0, len(order), rows_per_batch)]
-      frames = functools.partial(_probe_frames, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
-      plan = _plan_frames(frames(lengths[order[min(k + rows_per_batch, len(order)) - 1]])
-                          for k in range(0, len(order), rows_per_batch))
+      longest = [max(lengths[i] for i in order[k:k + rows_per_batch]) for k in range(0, len(order), rows_per_batch)]
+      plan = _plan_frames(_probe_frames(n, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
+                          for n in longest)
       decode = functools.partial(_decode, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center,
                                  pad_mode=pad_mode)
       prefetch = 2
