@@ -19,9 +19,10 @@ Output format (``out`` is a directory)::
     out/manifest.json        one per process; "manifest-<process_index>.json" when several JAX
                              processes run (jax.distributed); rewritten atomically as shards are
                              written (at most every max(1 s, 20 × its write time)) and at the end
-    out/shard-p<P>-<K>/      one directory per batch, written (and renamed into place) before
-                             the manifest mentions it, holding one ``<name>.npy`` per feature
-                             and ``__paths__.npy``
+    out/shard-p<P>-<K>/      one directory per run of consecutive batches of one length cell (up
+                             to 256 files, 256 MiB or 2 s of work), written (and renamed into
+                             place) before the manifest mentions it, holding one ``<name>.npy``
+                             per feature and ``__paths__.npy``
 
 ``manifest.json``::
 
@@ -34,21 +35,22 @@ Output format (``out`` is a directory)::
                "/abs/path/bad.wav": {"status": "failed", "error": "AudioFileError: ...",
                                      "size": 0, "mtime_ns": ...}}}
 
-In a shard, ``<name>.npy`` holds the whole batch, ``(files, ..., frames)``: the features of the
-file at ``index`` i are ``array[i, ..., :n_frames]``, with the shapes of :func:`jaxdsp.features`
+In a shard, ``<name>.npy`` holds its files' features, ``(files, ..., frames)``: the features of
+the file at ``index`` i are ``array[i, ..., :n_frames]``, with the shapes of :func:`jaxdsp.features`
 for one signal (``(n_frames,)``, ``(n_freq, n_frames)``, ...); the frames past a file's own
-``n_frames`` (up to the longest file of the batch) are padding. ``__paths__.npy`` lists the
-shard's files in index order. Plain ``.npy`` files are written at memory speed (an npz, a zip,
-spends most of its time on checksums) and can be memory-mapped (``np.load(..., mmap_mode="r")``).
-``length`` counts samples at ``sr``; ``duration = length / sr``. Directories written with format
+``n_frames`` (up to the length of its cell, see ``_plan_frames``) are padding. ``__paths__.npy``
+lists the shard's files in index order. The arrays are plain ``.npy`` files (an npz, a zip, spends
+most of its time on checksums), streamed batch by batch; their data starts at byte 4096, so
+``np.load(..., mmap_mode="r")`` maps them page-aligned. Large ones are written with ``O_DIRECT``
+where the system allows it, past the page cache (``jaxdsp._npy_stream``). ``length`` counts samples at ``sr``; ``duration = length / sr``. Directories written with format
 ``jaxdsp.batch/1`` (one ``.npz`` per shard, keys ``"<i>/<name>"``) are still read.
 
 Resuming: a second ``extract`` into the same ``out`` with the same settings skips every file the
 manifests already list as done (``"ok"``, or ``"failed"`` unless ``retry_failed=True``) whose size
 and modification time are unchanged, and computes the rest. A run stopped by an exception or
-Ctrl-C writes its manifest on the way out, so only a hard kill loses anything: the shards of its
-last second or so, whose files are simply computed again (a shard the manifest does not mention is
-ignored).
+Ctrl-C closes its open shard and writes its manifest on the way out, so only a hard kill loses
+anything: its open shard (at most 2 s of work), whose files are simply computed again (a shard the
+manifest does not mention is ignored; the next run removes its temporary directory).
 
 Several hosts: after ``jax.distributed.initialize()``, each process takes every
 ``process_count()``-th file of the sorted file list, starting at its ``process_index()``, computes
@@ -80,6 +82,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxdsp import _checks
+from jaxdsp import _npy_stream
 from jaxdsp import framing
 from jaxdsp import io
 from jaxdsp import mel
@@ -195,17 +198,6 @@ def _atomic_write(path: str, write) -> None:
   tmp = f"{path}.tmp-{os.getpid()}"
   with open(tmp, "wb") as f:
     write(f)
-  os.replace(tmp, path)
-
-
-def _write_shard(path: str, arrays: dict[str, np.ndarray]) -> None:
-  """One ``<name>.npy`` per array in the directory ``path``, built aside and renamed into place."""
-  tmp = f"{path}.tmp-{os.getpid()}"
-  shutil.rmtree(tmp, ignore_errors=True)
-  os.makedirs(tmp)
-  for name, value in arrays.items():
-    np.save(os.path.join(tmp, f"{name}.npy"), value, allow_pickle=False)
-  shutil.rmtree(path, ignore_errors=True)  # a shard left by a run killed before its manifest entry
   os.replace(tmp, path)
 
 
@@ -385,8 +377,9 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
   grouped into batches of similar length (padded to whole frames, one compiled length per cell
   of 8-16 cells per octave, each cell as long as its longest batch: a corpus of equal lengths is
   not padded at all), and each batch goes through one jitted :func:`jaxdsp.features` pass sharded
-  over the devices. Results and the manifest are written after every batch (format: see the
-  module docstring). A file that cannot be decoded (missing, empty, corrupt, truncated, too short)
+  over the devices. Results are streamed to disk batch by batch, into shards that each close
+  after at most 256 files or 2 s, and then enter the manifest (format: see the module docstring).
+  A file that cannot be decoded (missing, empty, corrupt, truncated, too short)
   is recorded as failed with its error and the run goes on. Running again into the same ``out``
   resumes: finished files are skipped.
 
@@ -485,11 +478,15 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
     batch_size = n_dev * (8 if mesh.devices.flat[0].platform == "cpu" else 64)
   rows_per_batch = -(-batch_size // n_dev) * n_dev
   sharding = NamedSharding(mesh, P("data"))
+  prefix = f"shard-p{pid:03d}-"
+  for n in os.listdir(out):  # the open shard of a killed run
+    if n.startswith(prefix) and ".tmp-" in n:
+      shutil.rmtree(os.path.join(out, n), ignore_errors=True)
   shard_seq = 1 + max([int(m.group(2)) for n in os.listdir(out) if (m := _SHARD_RE.match(n))
                        and int(m.group(1)) == pid] or [0])
 
   n_computed, audio_samples = 0, 0
-  sink = _Writer(out, manifest, manifest_path)
+  sink = _Writer(out, manifest, manifest_path, prefix, shard_seq)
   writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jaxdsp-batch-writer")
   decoder = concurrent.futures.ThreadPoolExecutor(num_workers, thread_name_prefix="jaxdsp-batch-decode")
   pending_writes: list[concurrent.futures.Future] = []
@@ -517,10 +514,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
           current = _dispatch(decoded, rows_per_batch, sharding, names, feature_opts, pad_mode, zcr_mode, plan)
         if in_flight is not None:
           results, decoded = in_flight
-          shard = f"shard-p{pid:03d}-{shard_seq:06d}"
-          shard_seq += 1
-          arrays, records = _collect(results, decoded, shard, sr)
-          pending_writes.append(writer.submit(sink.commit, shard, arrays, records))
+          pending_writes.append(writer.submit(sink.add, *_collect(results, decoded, sr)))
           while len(pending_writes) > 2:
             pending_writes.pop(0).result()
           n_computed += len(decoded)
@@ -534,7 +528,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
     bar.close()
     decoder.shutdown(wait=True, cancel_futures=True)
     writer.shutdown(wait=True)  # queued results are still written, even when interrupted
-    sink.flush()
+    sink.close()
 
   recs = {p: manifest["files"].get(p) for p in files}
   failures = {p: r["error"] for p, r in recs.items() if r is not None and r["status"] == "failed"}
@@ -576,54 +570,136 @@ def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts,
   return results, decoded
 
 
-def _collect(results, decoded: list[_Decoded], shard: str, sr: float):
-  """Moves one batch's results to the host, trimmed to its files and their longest frame count,
-  and builds its records. The decoded files fill the batch's first rows in order (``_dispatch``)."""
-  records, paths, n_frames = {}, [], 0
+def _collect(results, decoded: list[_Decoded], sr: float):
+  """Moves one batch's results to the host (zero-copy on CPU), cut to the rows of its files, and
+  builds its records: ``(arrays, ok, failed)`` with ``ok`` the ``(path, record)`` pairs of the rows
+  in order (the decoded files fill the batch's first rows in order, ``_dispatch``)."""
+  ok, failed = [], {}
   for d in decoded:
     size, mtime = d.stat
     if d.error is not None:
-      records[d.path] = {"status": "failed", "error": d.error, "size": size, "mtime_ns": mtime}
+      failed[d.path] = {"status": "failed", "error": d.error, "size": size, "mtime_ns": mtime}
       continue
-    records[d.path] = {"status": "ok", "shard": shard, "index": len(paths), "length": d.length,
-                       "n_frames": d.n_frames, "duration": d.length / sr, "orig_sr": d.orig_sr,
-                       "size": size, "mtime_ns": mtime}
-    paths.append(d.path)
-    n_frames = max(n_frames, d.n_frames)
-  if not paths:
-    return {}, records
-  arrays = {k: np.ascontiguousarray(np.asarray(v)[:len(paths), ..., :n_frames]) for k, v in results.items()}
-  arrays["__paths__"] = np.array(paths)
-  return arrays, records
+    ok.append((d.path, {"status": "ok", "length": d.length, "n_frames": d.n_frames, "duration": d.length / sr,
+                        "orig_sr": d.orig_sr, "size": size, "mtime_ns": mtime}))
+  if not ok:
+    return {}, ok, failed
+  return {k: np.asarray(v)[:len(ok)] for k, v in results.items()}, ok, failed
+
+
+# A shard closes at this many files, bytes or seconds open, whichever comes first: a hard kill
+# loses at most the open shard, whose files the next run computes again.
+_SHARD_FILES = 256
+_SHARD_BYTES = 256 << 20
+_SHARD_SECONDS = 2.0
+
+
+@dataclasses.dataclass
+class _Shard:
+  name: str
+  tmp: str
+  key: tuple
+  streams: dict[str, _npy_stream.NpyStream]
+  opened: float
+  paths: list[str] = dataclasses.field(default_factory=list)
+  records: dict[str, Any] = dataclasses.field(default_factory=dict)
+  nbytes: int = 0
 
 
 class _Writer:
-  """Writes shards and keeps the manifest on disk (used from one writer thread, then ``flush``).
+  """Streams batches into shards and keeps the manifest on disk (used from one writer thread,
+  then ``close``).
 
-  Each shard is written first, then its records enter the manifest, so the manifest never points
-  to a missing shard. Rewriting the whole manifest after every shard would cost O(files²) over a
-  large corpus, so it is rewritten at most every ``max(1 s, 20 × its last write time)`` (≤ 5 % of
-  the time) and always by ``flush`` at the end of a run, also on an error or Ctrl-C.
+  Consecutive batches whose arrays agree past the first axis (the same length cell of
+  ``_plan_frames``) share a shard: each of its ``<name>.npy`` grows batch by batch
+  (``jaxdsp._npy_stream``) in a temporary directory, renamed into place when the shard closes;
+  only then do its files enter the manifest, so the manifest never points to a missing shard.
+  Fewer, larger shards keep file creation cheap (on ext4 it slows down sharply after many recent
+  deletions). Rewriting the whole manifest after every shard would cost O(files²) over a large
+  corpus, so it is rewritten at most every ``max(1 s, 20 × its last write time)`` (≤ 5 % of the
+  time) and always by ``close``, also after an error or Ctrl-C.
   """
 
-  def __init__(self, out: str, manifest: dict[str, Any], manifest_path: str):
+  def __init__(self, out: str, manifest: dict[str, Any], manifest_path: str, prefix: str, seq: int):
     self.out, self.manifest, self.manifest_path = out, manifest, manifest_path
+    self.prefix, self.seq = prefix, seq
     self.last_write, self.write_cost = -math.inf, 0.0
     self.lock = threading.Lock()
+    self.stage = _npy_stream.Stage()
+    self.shard: _Shard | None = None
 
-  def commit(self, shard: str, arrays: dict[str, np.ndarray], records: dict[str, Any]) -> None:
-    if arrays:
-      _write_shard(os.path.join(self.out, shard), arrays)
+  def add(self, arrays: dict[str, np.ndarray], ok: list[tuple[str, Any]], failed: dict[str, Any]) -> None:
+    """One batch, as ``_collect`` returns it."""
     with self.lock:
-      self.manifest["files"].update(records)
+      self.manifest["files"].update(failed)
+    if ok:
+      key = tuple((k, v.dtype.str, v.shape[1:]) for k, v in arrays.items())
+      if self.shard is not None and self.shard.key != key:
+        self._close_shard()
+      if self.shard is None:
+        self._open_shard(key)
+      shard = self.shard
+      try:
+        for k, v in arrays.items():
+          shard.streams[k].append(v)
+      except BaseException:
+        self._abort_shard()  # its streams may hold part of this batch
+        raise
+      for path, rec in ok:
+        shard.records[path] = dict(rec, shard=shard.name, index=len(shard.paths))
+        shard.paths.append(path)
+      shard.nbytes += sum(v.nbytes for v in arrays.values())
+      if (len(shard.paths) >= _SHARD_FILES or shard.nbytes >= _SHARD_BYTES
+          or time.monotonic() - shard.opened >= _SHARD_SECONDS):
+        self._close_shard()
     if time.monotonic() - self.last_write >= max(1.0, 20 * self.write_cost):
       self.flush()
+
+  def _open_shard(self, key: tuple) -> None:
+    name = f"{self.prefix}{self.seq:06d}"
+    self.seq += 1
+    tmp = os.path.join(self.out, f"{name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    streams = {k: _npy_stream.NpyStream(os.path.join(tmp, f"{k}.npy"), self.stage) for k, *_ in key}
+    self.shard = _Shard(name=name, tmp=tmp, key=key, streams=streams, opened=time.monotonic())
+
+  def _close_shard(self) -> None:
+    shard, self.shard = self.shard, None
+    try:
+      for stream in shard.streams.values():
+        stream.close()
+      np.save(os.path.join(shard.tmp, "__paths__.npy"), np.array(shard.paths), allow_pickle=False)
+      final = os.path.join(self.out, shard.name)
+      shutil.rmtree(final, ignore_errors=True)  # a shard left by a run killed before its manifest entry
+      os.replace(shard.tmp, final)
+    except BaseException:
+      self.shard = shard
+      self._abort_shard()
+      raise
+    with self.lock:
+      self.manifest["files"].update(shard.records)
+
+  def _abort_shard(self) -> None:
+    shard, self.shard = self.shard, None
+    for stream in shard.streams.values():
+      stream.abort()
+    shutil.rmtree(shard.tmp, ignore_errors=True)
 
   def flush(self) -> None:
     with self.lock:
       t = time.monotonic()
       _write_manifest(self.manifest_path, self.manifest)
       self.last_write, self.write_cost = time.monotonic(), time.monotonic() - t
+
+  def close(self) -> None:
+    """Closes the open shard and writes the manifest (the end of a run, or its interruption)."""
+    try:
+      if self.shard is not None:
+        self._close_shard()
+    finally:
+      self.flush()
+      self.stage.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -128,6 +128,38 @@ def test_headers_shorter_than_the_audio_fall_back_to_the_grid(corpus, extracted,
       _assert_same(got[path][name], full[path][name], name)
 
 
+def test_batches_of_one_width_stream_into_shared_shards(tmp_path, monkeypatch):
+  """Consecutive batches of one length cell share a shard (closed at _SHARD_FILES), written through
+  O_DIRECT where the file system allows it; every file reads back as the per-file loop computes it.
+  A temporary shard left by a killed run is removed."""
+  root = tmp_path / "same"
+  root.mkdir()
+  rng = np.random.default_rng(7)
+  for i in range(10):
+    sf.write(root / f"c{i}.wav", (0.2 * rng.standard_normal(3000)).astype(np.float32), SR, subtype="FLOAT")
+  out = tmp_path / "out"
+  stale = out / "shard-p000-000042.tmp-99999"
+  stale.mkdir(parents=True)
+  monkeypatch.setattr(batch, "_SHARD_FILES", 4)
+  monkeypatch.setattr(batch, "_SHARD_SECONDS", 1e9)  # not closed by time on a slow machine
+  monkeypatch.setattr(batch._npy_stream, "DIRECT_MIN_BYTES", 0)
+  names = ("spectrogram", "rms")
+  res = batch.extract(root, names, out=out, batch_size=2, devices=1, progress=False, **KW)
+  assert res.n_ok == 10 and not stale.exists()
+  files = batch.load_manifest(out)["files"]
+  shards = sorted({r["shard"] for r in files.values()})
+  assert len(shards) == 3  # 4 + 4 + 2 files
+  for shard in shards:
+    paths = list(np.load(out / shard / "__paths__.npy"))
+    assert [files[p]["index"] for p in paths] == list(range(len(paths)))
+    assert np.load(out / shard / "rms.npy").shape[0] == len(paths)
+  got = batch.load_features(out)
+  for path in got:
+    ref = _reference(path)
+    for name in names:
+      _assert_same(got[path][name], ref[name], f"{os.path.basename(path)}:{name}")
+
+
 def test_corrupt_and_empty_files_are_recorded_and_skipped(extracted):
   res, out = extracted
   assert res.n_failed == 2
@@ -146,7 +178,7 @@ def test_shards_are_memory_mappable_npy_and_format_1_still_reads(extracted, tmp_
   manifest = json.loads((out / "manifest.json").read_text())
   path, rec = next((p, r) for p, r in sorted(manifest["files"].items()) if r["status"] == "ok")
   shard = out / rec["shard"]
-  spec = np.load(shard / "spectrogram.npy", mmap_mode="r")  # (files, n_freq, frames of the longest)
+  spec = np.load(shard / "spectrogram.npy", mmap_mode="r")  # (files, n_freq, frames of its cell)
   assert spec.ndim == 3 and spec.shape[1] == KW["n_fft"] // 2 + 1 and spec.shape[2] >= rec["n_frames"]
   assert np.load(shard / "__paths__.npy")[rec["index"]] == path
   feats = batch.load_features(out)[path]
@@ -208,18 +240,18 @@ def test_interrupted_run_resumes(corpus, extracted, tmp_path, monkeypatch):
   _, out_full = extracted
   out = tmp_path / "out"
   calls = {"n": 0}
-  real = batch._write_shard
+  real = batch._Writer.add
 
-  def crash_on_second(path, arrays):
+  def crash_on_second(self, *args):
     calls["n"] += 1
     if calls["n"] == 2:
       raise KeyboardInterrupt("simulated interruption")
-    real(path, arrays)
+    real(self, *args)
 
-  monkeypatch.setattr(batch, "_write_shard", crash_on_second)
+  monkeypatch.setattr(batch._Writer, "add", crash_on_second)
   with pytest.raises(KeyboardInterrupt):
     batch.extract(corpus, NAMES, out=out, batch_size=4, progress=False, **KW)
-  monkeypatch.setattr(batch, "_write_shard", real)
+  monkeypatch.setattr(batch._Writer, "add", real)
   recorded = batch.load_manifest(out)["files"]  # the first batch (ok and failed files) only
   done_before = {p for p, r in recorded.items() if r["status"] == "ok"}
   assert 0 < len(done_before) < len(LENGTHS) + 2
