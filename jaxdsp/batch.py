@@ -542,6 +542,16 @@ def _progress_bar(total: int, enabled: bool):
   return tqdm(total=total, unit="file", disable=not enabled, desc="extract", dynamic_ncols=True)
 
 
+def _aligned_zeros(shape: tuple[int, ...]) -> np.ndarray:
+  """float32 zeros at a 64-byte aligned address: ``jax.device_put`` on CPU then uses the memory in
+  place instead of copying it (0.07 vs 0.25-0.7 ms for a batch of 8 × 4 s). The batch is never
+  written again after it is put on the device."""
+  n = math.prod(shape)
+  raw = np.zeros(n + 16, np.float32)
+  start = (-raw.ctypes.data % 64) // 4
+  return raw[start:start + n].reshape(shape)
+
+
 def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts, pad_mode, zcr_mode, plan):
   """Assembles one padded batch on the host and dispatches its computation (asynchronously).
   Its rows hold whole frames, as many as ``plan`` gives the batch's cell (see ``_plan_frames``)."""
@@ -554,9 +564,9 @@ def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts,
     frames = _bucket(needed)
   opts = dict(feature_opts)
   width = opts["n_fft"] + (frames - 1) * opts["hop_length"]
-  x = np.zeros((rows, width), np.float32)
+  x = _aligned_zeros((rows, width))
   separate_zcr = zcr_mode is not None and zcr_mode != pad_mode
-  x_zcr = np.zeros((rows, width), np.float32) if separate_zcr else None
+  x_zcr = _aligned_zeros((rows, width)) if separate_zcr else None
   n_frames = np.zeros((rows,), np.int32)
   for i, d in enumerate(good):
     _fill(x[i], d, pad_mode)
