@@ -259,7 +259,7 @@ def _probe(path: str, sr: float) -> int:
 @dataclasses.dataclass
 class _Decoded:
   path: str
-  y: np.ndarray | None = None  # (length,) float32 at sr
+  y: np.ndarray | None = None  # (length,) at sr: float32, or int16 PCM to be scaled by 1 / 32768
   left: int = 0  # centre padding of the file alone (framing._pad_widths)
   right: int = 0
   n_frames: int = 0
@@ -275,9 +275,9 @@ class _Decoded:
 def _decode(path: str, *, sr: float, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> _Decoded:
   stat = _stat(path)
   try:
-    y, orig_sr = io._read(path, mono=True, offset=0.0, duration=None, dtype=np.float32)
+    y, orig_sr = io._read(path, mono=True, offset=0.0, duration=None, dtype=np.float32, pcm16_raw=True)
     if orig_sr != sr:
-      y = np.asarray(io._resample_host(jnp.asarray(y), orig_sr=float(orig_sr), target_sr=float(sr)))
+      y = np.asarray(io._resample_host(jnp.asarray(_as_float(y)), orig_sr=float(orig_sr), target_sr=float(sr)))
     n = y.shape[-1]
     left, right = framing._pad_widths(n, n_fft, hop_length, center, pad_mode)
     if n + left + right < n_fft:
@@ -288,19 +288,26 @@ def _decode(path: str, *, sr: float, n_fft: int, hop_length: int, center: bool, 
     return _Decoded(path, error=f"{type(e).__name__}: {e}", stat=stat)
 
 
+def _as_float(y: np.ndarray) -> np.ndarray:
+  """A decoded signal as float32 (int16 PCM scaled by 1 / 32768, exactly as libsndfile does)."""
+  return y * np.float32(1 / 32768) if y.dtype == np.int16 else y
+
+
 def _fill(row: np.ndarray, d: _Decoded, mode: str) -> None:
-  """Writes ``d.y`` padded as ``features`` pads it alone (``mode``) into the zeroed ``row``; samples
-  past ``row``'s end (after the last frame) are not needed and dropped."""
+  """Writes ``d.y`` padded as ``features`` pads it alone (``mode``) into the zeroed float32 ``row``
+  (int16 PCM scaled on the way); samples past ``row``'s end (after the last frame) are not needed
+  and dropped."""
   n, left, right, width = d.length, d.left, d.right, row.shape[-1]
-  if mode == "constant":
-    row[left:left + n] = d.y[:max(0, width - left)]
-  elif mode == "edge":
-    row[left:left + n] = d.y[:max(0, width - left)]
-    row[:left] = d.y[0]
-    row[left + n:left + n + right] = d.y[-1]
+  scale = np.float32(1 / 32768 if d.y.dtype == np.int16 else 1)
+  if mode in ("constant", "edge"):
+    m = min(n, max(0, width - left))
+    np.multiply(d.y[:m], scale, out=row[left:left + m])
+    if mode == "edge":
+      row[:left] = d.y[0] * scale
+      row[left + n:left + n + right] = d.y[-1] * scale
   else:
-    padded = np.pad(d.y, (left, right), mode=mode)
-    row[:padded.shape[-1]] = padded[:width]
+    padded = np.pad(d.y, (left, right), mode=mode)[:width]
+    np.multiply(padded, scale, out=row[:padded.shape[-1]])
 
 
 def _mask_frames(x: jax.Array, n_frames: jax.Array, fill: float) -> jax.Array:

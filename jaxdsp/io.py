@@ -193,9 +193,12 @@ def load(
   return _resample_host(y, orig_sr=float(native_sr), target_sr=float(sr)), sr
 
 
-def _read(path: Any, *, mono: bool, offset: float, duration: float | None, dtype: Any) -> tuple[np.ndarray, int]:
+def _read(path: Any, *, mono: bool, offset: float, duration: float | None, dtype: Any,
+          pcm16_raw: bool = False) -> tuple[np.ndarray, int]:
   """The decoding and checks of :func:`load` on the host, at the file's rate: ``(y, native_sr)``
-  with ``y`` a C-contiguous NumPy array (``jaxdsp.batch`` uses it without a device round trip)."""
+  with ``y`` a C-contiguous NumPy array (``jaxdsp.batch`` uses it without a device round trip).
+  With ``pcm16_raw``, a one-channel 16-bit PCM file comes back as its int16 samples (``y / 32768``
+  is the float signal, exactly), which ``jaxdsp.batch`` scales straight into its batch rows."""
   read_dtype = "float64" if np.dtype(dtype) == np.float64 else "float32"
   name = _name(path)
 
@@ -227,8 +230,10 @@ def _read(path: Any, *, mono: bool, offset: float, duration: float | None, dtype
         if pcm16:
           # libsndfile converts 16-bit PCM to float as x / 32768; reading the integers and scaling
           # them here gives the same values (a power-of-two scale is exact) for a third of the CPU.
-          data = f.read(frames=want, dtype="int16", always_2d=True).astype(read_dtype)
-          data *= np.asarray(1.0 / 32768, read_dtype)
+          data = f.read(frames=want, dtype="int16", always_2d=True)
+          if not (pcm16_raw and data.shape[1] == 1):
+            data = data.astype(read_dtype)
+            data *= np.asarray(1.0 / 32768, read_dtype)
         else:
           data = f.read(frames=want, dtype=read_dtype, always_2d=True)
   except AudioFileError:

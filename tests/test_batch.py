@@ -130,20 +130,21 @@ def test_headers_shorter_than_the_audio_fall_back_to_the_grid(corpus, extracted,
 
 def test_batches_of_one_width_stream_into_shared_shards(tmp_path, monkeypatch):
   """Consecutive batches of one length cell share a shard (closed at _SHARD_FILES), written through
-  O_DIRECT where the file system allows it; every file reads back as the per-file loop computes it.
-  A temporary shard left by a killed run is removed."""
+  O_DIRECT where the file system allows it; every file (16-bit PCM, whose integers are scaled
+  straight into the batch rows) reads back as the per-file loop computes it. A temporary shard left
+  by a killed run is removed."""
   root = tmp_path / "same"
   root.mkdir()
   rng = np.random.default_rng(7)
   for i in range(10):
-    sf.write(root / f"c{i}.wav", (0.2 * rng.standard_normal(3000)).astype(np.float32), SR, subtype="FLOAT")
+    sf.write(root / f"c{i}.wav", (0.2 * rng.standard_normal(3000)).astype(np.float32), SR, subtype="PCM_16")
   out = tmp_path / "out"
   stale = out / "shard-p000-000042.tmp-99999"
   stale.mkdir(parents=True)
   monkeypatch.setattr(batch, "_SHARD_FILES", 4)
   monkeypatch.setattr(batch, "_SHARD_SECONDS", 1e9)  # not closed by time on a slow machine
   monkeypatch.setattr(batch._npy_stream, "DIRECT_MIN_BYTES", 0)
-  names = ("spectrogram", "rms")
+  names = ("spectrogram", "rms", "zero_crossing_rate")  # 16-bit PCM: scaled into the rows (and ZCR's edge rows)
   res = batch.extract(root, names, out=out, batch_size=2, devices=1, progress=False, **KW)
   assert res.n_ok == 10 and not stale.exists()
   files = batch.load_manifest(out)["files"]
