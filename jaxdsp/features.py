@@ -90,7 +90,7 @@ def _features(y, window, freq, mel_fb, *, names, n_fft, hop_length, center, pad_
     if "spectral_flatness" in names:
       res["spectral_flatness"] = spectral_features._flatness(S, 1e-10, 2.0)
     if "melspectrogram" in names or "mfcc" in names:
-      res["melspectrogram"] = mel._apply_filterbank(power, mel_fb)
+      res["melspectrogram"] = mel._apply_filterbank(power, mel_fb, cfg["mel_bands"])
     return res
 
   res = _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
@@ -157,15 +157,15 @@ def features(y: ArrayLike, *, sr: float = 22050, names: Sequence[str] = DEFAULT_
   window_arr = spectral._window(window, win_length, n_fft, y.dtype)
   freq = jnp.asarray(framing.fft_frequencies(sr=sr, n_fft=n_fft), dtype=y.dtype)
   if "melspectrogram" in names or "mfcc" in names:
-    fb = mel.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=mel_norm,
-                            dtype=y.dtype)
+    mel_args = mel._mel_args(sr, n_fft, n_mels, fmin, fmax, htk, mel_norm)
+    fb, mel_bands = jnp.asarray(mel._mel_np(*mel_args), dtype=y.dtype), mel._bands(*mel_args)
   else:
-    fb = jnp.zeros((0, n_fft // 2 + 1), y.dtype)
+    fb, mel_bands = jnp.zeros((0, n_fft // 2 + 1), y.dtype), ()
   if "mfcc" in names and n_mfcc > n_mels:
     raise ValueError(f"n_mfcc must be <= n_mels={n_mels}, got {n_mfcc}")
   if not 0.0 < roll_percent < 1.0:
     raise ValueError(f"roll_percent must be in (0, 1), got {roll_percent!r}")
-  cfg = dict(roll_percent=float(roll_percent), p=_checks.positive_number(p, "p"), top_db=top_db,
+  cfg = dict(roll_percent=float(roll_percent), p=_checks.positive_number(p, "p"), top_db=top_db, mel_bands=mel_bands,
              n_mfcc=_checks.positive_int(n_mfcc, "n_mfcc"),
              lifter=_checks.positive_number(lifter, "lifter", allow_zero=True),
              zcr_threshold=_checks.positive_number(zcr_threshold, "zcr_threshold", allow_zero=True))

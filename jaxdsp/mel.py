@@ -120,6 +120,11 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
     M. Slaney, "Auditory Toolbox", Interval Research Technical Report 1998-010.
     Compare ``librosa.filters.mel``.
   """
+  return jnp.asarray(_mel_np(*_mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm)), dtype=dtype)
+
+
+def _mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> tuple:
+  """:func:`mel_filterbank`'s arguments checked and normalised (the key of ``_mel_np``)."""
   sr = _checks.sample_rate(sr)
   n_fft = _checks.positive_int(n_fft, "n_fft")
   n_mels = _checks.positive_int(n_mels, "n_mels")
@@ -129,7 +134,43 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
     raise ValueError(f"fmax must be in (fmin, sr/2]=({fmin}, {sr / 2}], got {fmax}")
   if norm is not None and norm != "slaney" and not isinstance(norm, (int, float)):
     raise ValueError(f"norm must be 'slaney', a number or None, got {norm!r}")
-  return jnp.asarray(_mel_np(sr, n_fft, n_mels, fmin, float(fmax), bool(htk), norm), dtype=dtype)
+  return sr, n_fft, n_mels, fmin, float(fmax), bool(htk), norm
+
+
+# Cost of one more group of the banded mel product, in multiply-adds per frame (band × bin): on
+# XLA:CPU, 64 bands over 1025 bins in 7 groups (8,758 of the 65,600 products) took 0.83 ms per
+# 1,384 frames against 1.70 ms dense; 15 groups (4,618) 1.12 ms, 4 groups (14,653) 0.96 ms.
+_GROUP_COST = 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _bands(*mel_args) -> tuple[tuple[int, int, int, int], ...]:
+  """Groups ``(m0, m1, f0, f1)`` of consecutive filters: rows ``m0:m1`` of the filterbank are zero
+  outside bins ``f0:f1``. Chosen to minimise ``Σ (m1 - m0)(f1 - f0) + _GROUP_COST`` per group
+  (dynamic programming over the split points); a triangular filter is nonzero over a few bins, so
+  the banded product does a fraction of the dense one's work."""
+  nonzero = _mel_np(*mel_args) != 0
+  n_mels = nonzero.shape[0]
+  lo = [int(np.argmax(r)) if r.any() else nonzero.shape[1] for r in nonzero]
+  hi = [int(len(r) - np.argmax(r[::-1])) if r.any() else 0 for r in nonzero]
+
+  def span(i, j):
+    f0, f1 = min(lo[i:j]), max(hi[i:j])
+    return (f0, f1) if f1 > f0 else (0, 0)
+
+  best, split = [0] + [math.inf] * n_mels, [0] * (n_mels + 1)
+  for j in range(1, n_mels + 1):
+    f0, f1 = math.inf, 0
+    for i in range(j - 1, -1, -1):  # the group i:j, its bin range grown one filter at a time
+      f0, f1 = min(f0, lo[i]), max(f1, hi[i])
+      cost = best[i] + (j - i) * max(0, f1 - f0) + _GROUP_COST
+      if cost < best[j]:
+        best[j], split[j] = cost, i
+  groups, j = [], n_mels
+  while j:
+    groups.append((split[j], j, *span(split[j], j)))
+    j = split[j]
+  return tuple(groups[::-1])
 
 
 def melspectrogram(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None, n_fft: int = 2048,
@@ -160,17 +201,27 @@ def melspectrogram(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   power = _checks.positive_number(power, "power")
   y, S, n_freq = spectral._spectrum_input(y, S, n_fft)
   dtype = (y if S is None else S).dtype
-  fb = mel_filterbank(sr=sr, n_fft=2 * (n_freq - 1) if y is None else n_fft, n_mels=n_mels, fmin=fmin,
-                      fmax=fmax, htk=htk, norm=norm, dtype=dtype)
-  return spectral._reduce_magnitude(y, S, _apply_filterbank, (fb,), n_fft=n_fft, hop_length=hop_length,
-                                    win_length=win_length, window=window, center=center, pad_mode=pad_mode,
-                                    power=power)
+  args = _mel_args(sr, 2 * (n_freq - 1) if y is None else n_fft, n_mels, fmin, fmax, htk, norm)
+  fb = jnp.asarray(_mel_np(*args), dtype=dtype)
+  return spectral._reduce_magnitude(y, S, _apply_filterbank, (fb,), (_bands(*args),), n_fft=n_fft,
+                                    hop_length=hop_length, win_length=win_length, window=window, center=center,
+                                    pad_mode=pad_mode, power=power)
 
 
-@jax.jit
-def _apply_filterbank(S_tf: jax.Array, fb: jax.Array) -> jax.Array:
-  """``(..., n_frames, n_freq) x (n_mels, n_freq) -> (..., n_mels, n_frames)``."""
-  return jnp.swapaxes(jnp.einsum("...tf,mf->...tm", S_tf, fb.astype(S_tf.dtype)), -1, -2)
+@functools.partial(jax.jit, static_argnames=("bands",))
+def _apply_filterbank(S_tf: jax.Array, fb: jax.Array, bands: tuple = ()) -> jax.Array:
+  """``(..., n_frames, n_freq) x (n_mels, n_freq) -> (..., n_mels, n_frames)``.
+
+  With ``bands`` (``_bands`` of ``fb``) on CPU, each group of filters multiplies only the bins where
+  it is nonzero (the same sums; 2× faster for 64 filters of 1025 bins). Accelerators, whose matrix
+  units favour one dense product, take it dense."""
+  fb = fb.astype(S_tf.dtype)
+  if bands and jax.default_backend() == "cpu":
+    M = jnp.concatenate([jnp.einsum("...tf,mf->...tm", S_tf[..., f0:f1], fb[m0:m1, f0:f1])
+                         for m0, m1, f0, f1 in bands], axis=-1)
+  else:
+    M = jnp.einsum("...tf,mf->...tm", S_tf, fb)
+  return jnp.swapaxes(M, -1, -2)
 
 
 @functools.lru_cache(maxsize=32)

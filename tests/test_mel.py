@@ -69,3 +69,29 @@ def test_melspectrogram_from_S():
   S = np.abs(librosa.stft(y, n_fft=1024)) ** 2
   np.testing.assert_allclose(jd.melspectrogram(S=S, sr=sr, n_mels=64),
                              librosa.feature.melspectrogram(S=S, sr=sr, n_mels=64), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("args", [
+    (22050, 2048, 64, 0.0, None, False, "slaney"),
+    (16000, 512, 40, 300.0, 6000.0, True, None),
+    (22050, 1024, 128, 0.0, None, False, 2.0),
+    (8000, 256, 128, 0.0, None, False, "slaney"),  # more filters than bins: some are empty
+])
+def test_banded_filterbank_product_equals_the_dense_one(args):
+  """The CPU path multiplies each group of filters by its nonzero bins only: the groups cover every
+  filter in order, the filterbank is zero outside them, and the product equals the dense one."""
+  from jaxdsp import mel  # pylint: disable=import-outside-toplevel
+  margs = mel._mel_args(*args)
+  fb = mel._mel_np(*margs)
+  bands = mel._bands(*margs)
+  assert [m for g in bands for m in range(g[0], g[1])] == list(range(fb.shape[0]))
+  for m0, m1, f0, f1 in bands:
+    rows = fb[m0:m1].copy()
+    rows[:, f0:f1] = 0
+    assert not rows.any()
+  if args[0] == 22050 and args[2] == 64:
+    assert sum((m1 - m0) * (f1 - f0) for m0, m1, f0, f1 in bands) < fb.size / 5
+  S_tf = np.random.default_rng(0).random((3, 50, fb.shape[1])).astype(np.float32)
+  dense = np.asarray(mel._apply_filterbank(S_tf, fb.astype(np.float32)))
+  banded = np.asarray(mel._apply_filterbank(S_tf, fb.astype(np.float32), bands))
+  np.testing.assert_allclose(banded, dense, rtol=1e-5, atol=1e-6 * np.abs(dense).max())
