@@ -6,8 +6,9 @@ jitted :func:`jaxdsp.features` pass sharded over the local devices (``jax.shardi
 ``Mesh`` named ``"data"``, ``NamedSharding(mesh, P("data"))``), and writes the results as they come.
 
 Padding never reaches a feature. Each file is centre-padded on its own, on the host, exactly as
-``features`` would pad it alone (``pad_mode``, and ``"edge"`` for the zero-crossing rate as librosa
-does), then zero-filled to the batch length, and the batch is framed with ``center=False``. So the
+``features`` would pad it alone (``pad_mode``; for the zero-crossing rate the device replaces that
+padding with ``"edge"`` padding, as librosa pads), then zero-filled to the batch length, and the
+batch is framed with ``center=False``. So the
 first ``num_frames(length, frame_length=n_fft, hop_length=..., center=..., pad_mode=...)`` frames
 of every row see exactly the samples they would see for the file alone, and only those frames are
 kept. Features that normalise over a whole example (``spectrogram_db`` and ``mfcc`` with
@@ -316,9 +317,21 @@ def _mask_frames(x: jax.Array, n_frames: jax.Array, fill: float) -> jax.Array:
   return jnp.where(keep, x, jnp.asarray(fill, x.dtype))
 
 
-def _compute(x, x_zcr, n_frames, *, names, options):
-  """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``n_frames`` (B,).
-  Row by row: each device can run it on its own rows (``_compute_fn``)."""
+def _edge_rows(x: jax.Array, lengths: jax.Array, left: int) -> jax.Array:
+  """Rows holding a signal of ``lengths`` samples at ``left``, with their padding replaced by the
+  first sample before and the last after (``"edge"`` padding, librosa's for the zero-crossing rate).
+  """
+  i = jnp.arange(x.shape[-1])
+  first = x[:, left:left + 1]
+  last = jnp.take_along_axis(x, jnp.maximum(left + lengths - 1, 0)[:, None], axis=-1)
+  return jnp.where(i < left, first, jnp.where(i >= left + lengths[:, None], last, x))
+
+
+def _compute(x, lengths, n_frames, *, names, options, zcr_left):
+  """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``lengths`` and
+  ``n_frames`` (B,). The zero-crossing rate frames the rows edge-padded instead (``_edge_rows``)
+  when ``zcr_left`` is the centre padding. Row by row: each device can run it on its own rows
+  (``_compute_fn``)."""
   opts = dict(options)
   top_db = opts.pop("top_db", 80.0)
   base = set(names) - {"zero_crossing_rate", "mfcc"}
@@ -329,6 +342,7 @@ def _compute(x, x_zcr, n_frames, *, names, options):
     out = _features_mod.features(x, names=tuple(sorted(base)), center=False, pad_mode="constant",
                                  top_db=None, **opts)
   if "zero_crossing_rate" in names:
+    x_zcr = x if zcr_left is None else _edge_rows(x, lengths, zcr_left)
     out["zero_crossing_rate"] = _features_mod.features(
         x_zcr, names=("zero_crossing_rate",), center=False, pad_mode="constant", **opts)["zero_crossing_rate"]
   if "spectrogram_db" in names and top_db is not None:
@@ -344,11 +358,11 @@ def _compute(x, x_zcr, n_frames, *, names, options):
 
 
 @functools.lru_cache(maxsize=16)
-def _compute_fn(mesh: jax.sharding.Mesh, names: tuple[str, ...], options: tuple) -> Any:
+def _compute_fn(mesh: jax.sharding.Mesh, names: tuple[str, ...], options: tuple, zcr_left: int | None = None) -> Any:
   """``_compute`` jitted for ``mesh``: with several devices under ``shard_map``, so that each runs
   its own rows (the CPU path's chunk loop, ``jaxdsp._chunking.map_frames``, would otherwise be
   replicated over the devices after an all-gather of the batch)."""
-  fn = functools.partial(_compute, names=names, options=options)
+  fn = functools.partial(_compute, names=names, options=options, zcr_left=zcr_left)
   if mesh.devices.size > 1:
     fn = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"),) * 3, out_specs=P("data"))
   return jax.jit(fn)
@@ -448,7 +462,8 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
                                    center=center, pad_mode=pad_mode, **options),
                  jax.ShapeDtypeStruct((2 * n_fft,), jnp.float32))
   feature_opts = tuple(sorted(dict(options, sr=sr, n_fft=n_fft, hop_length=hop_length).items()))
-  zcr_mode = ("edge" if center else pad_mode) if "zero_crossing_rate" in names else None
+  # librosa edge-pads for the zero-crossing rate when centring: the rows are re-padded on the device.
+  zcr_left = n_fft // 2 if center and "zero_crossing_rate" in names else None
   config = {"features": list(names), "sr": sr, "n_fft": n_fft, "hop_length": hop_length, "center": center,
             "pad_mode": pad_mode, **{k: options[k] for k in sorted(options)}}
 
@@ -518,7 +533,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
           if k + prefetch < len(batches):
             futures.append([decoder.submit(decode, p) for p in batches[k + prefetch]])
           futures[k] = None
-          current = _dispatch(decoded, rows_per_batch, sharding, names, feature_opts, pad_mode, zcr_mode, plan)
+          current = _dispatch(decoded, rows_per_batch, sharding, names, feature_opts, pad_mode, zcr_left, plan)
         if in_flight is not None:
           results, decoded = in_flight
           pending_writes.append(writer.submit(sink.add, *_collect(results, decoded, sr)))
@@ -559,7 +574,7 @@ def _aligned_zeros(shape: tuple[int, ...]) -> np.ndarray:
   return raw[start:start + n].reshape(shape)
 
 
-def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts, pad_mode, zcr_mode, plan):
+def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts, pad_mode, zcr_left, plan):
   """Assembles one padded batch on the host and dispatches its computation (asynchronously).
   Its rows hold whole frames, as many as ``plan`` gives the batch's cell (see ``_plan_frames``)."""
   good = [d for d in decoded if d.error is None]
@@ -572,18 +587,12 @@ def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts,
   opts = dict(feature_opts)
   width = opts["n_fft"] + (frames - 1) * opts["hop_length"]
   x = _aligned_zeros((rows, width))
-  separate_zcr = zcr_mode is not None and zcr_mode != pad_mode
-  x_zcr = _aligned_zeros((rows, width)) if separate_zcr else None
-  n_frames = np.zeros((rows,), np.int32)
+  lengths, n_frames = np.zeros((rows,), np.int32), np.zeros((rows,), np.int32)
   for i, d in enumerate(good):
     _fill(x[i], d, pad_mode)
-    if separate_zcr:
-      _fill(x_zcr[i], d, zcr_mode)
-    n_frames[i] = d.n_frames
-  x_dev = jax.device_put(x, sharding)
-  x_zcr_dev = jax.device_put(x_zcr, sharding) if separate_zcr else x_dev
-  compute = _compute_fn(sharding.mesh, names, feature_opts)
-  results = compute(x_dev, x_zcr_dev, jax.device_put(n_frames, sharding))
+    lengths[i], n_frames[i] = d.length, d.n_frames
+  compute = _compute_fn(sharding.mesh, names, feature_opts, zcr_left)
+  results = compute(*(jax.device_put(a, sharding) for a in (x, lengths, n_frames)))
   return results, decoded
 
 
