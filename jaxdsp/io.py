@@ -21,6 +21,7 @@ import importlib.resources
 import math
 import os
 import re
+import stat
 from typing import Any
 
 import jax
@@ -203,9 +204,13 @@ def _read(path: Any, *, mono: bool, offset: float, duration: float | None, dtype
   name = _name(path)
 
   if isinstance(path, (str, os.PathLike)):
-    if not os.path.exists(path):
-      raise _AudioFileNotFoundError(f"audio file not found: {name!r}", name)
-    if os.path.isfile(path) and os.path.getsize(path) == 0:
+    try:
+      st = os.stat(path)  # one call: each also hands the GIL over (jaxdsp.batch decodes in threads)
+    except (FileNotFoundError, NotADirectoryError):
+      raise _AudioFileNotFoundError(f"audio file not found: {name!r}", name) from None
+    except OSError:
+      st = None  # unreadable: soundfile says why below
+    if st is not None and stat.S_ISREG(st.st_mode) and st.st_size == 0:
       raise AudioFileError(f"audio file {name!r} is empty (0 bytes)", name)
   try:
     with sf.SoundFile(path) as f:
