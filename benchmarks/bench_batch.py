@@ -4,7 +4,9 @@ Writes ``--n-files`` clips of ``--seconds`` s (22.05 kHz, 16-bit WAV) to a tempo
 then times, in one run on the same files:
 
 * ``jaxdsp.batch.extract``: decode threads + one jitted, device-sharded ``features`` pass per batch,
-  every feature written to .npy shards with a manifest (JIT warmed up first on other files);
+  every feature written to .npy shards with a manifest (JIT warmed up first on other files), with
+  one JAX CPU device per core (``jaxdsp.batch.use_cpu_cores``, as ``jaxdsp extract`` does), and
+  again in a subprocess with JAX's default single CPU device;
 * a librosa loop: ``librosa.load`` then STFT magnitude (computed once and shared through ``S=``),
   spectral centroid, bandwidth, roll-off, 64-band mel, RMS, ZCR, kept in memory (not written: this
   favours librosa), with one BLAS thread (librosa's fastest setting on this machine);
@@ -102,6 +104,35 @@ def run_jaxdsp(root: str, out: str, batch_size: int | None) -> int:
   return res.n_ok
 
 
+_ONE_DEVICE = """
+import json, os, sys, time
+import jax
+from jaxdsp import batch
+corpus, warm, out, batch_size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) or None
+kw = dict(sr={sr}, n_fft={n_fft}, hop_length={hop}, n_mels={n_mels}, batch_size=batch_size, progress=False)
+batch.extract(warm, {names!r}, out=out + "-warm", **kw)
+t, c = time.perf_counter(), time.process_time()
+res = batch.extract(corpus, {names!r}, out=out, **kw)
+print(json.dumps([time.perf_counter() - t, time.process_time() - c, res.n_ok, jax.device_count()]))
+"""
+
+
+def run_jaxdsp_one_device(root: str, warm: str, out: str, batch_size: int | None) -> tuple[float, float]:
+  """``extract`` in a fresh interpreter with JAX's default single CPU device (warmed up there first):
+  (wall seconds, CPU seconds)."""
+  import json  # pylint: disable=import-outside-toplevel
+  import subprocess  # pylint: disable=import-outside-toplevel
+  import sys  # pylint: disable=import-outside-toplevel
+  script = _ONE_DEVICE.format(sr=SR, n_fft=N_FFT, hop=HOP, n_mels=N_MELS, names=NAMES)
+  env = {k: v for k, v in os.environ.items() if k != "JAX_NUM_CPU_DEVICES"}
+  proc = subprocess.run([sys.executable, "-c", script, root, warm, out, str(batch_size or 0)], env=env,
+                        capture_output=True, text=True, check=True)
+  wall, cpu, n_ok, n_dev = json.loads(proc.stdout.strip().splitlines()[-1])
+  if n_dev != 1 or n_ok == 0:
+    raise RuntimeError(f"one-device extract ran on {n_dev} devices and computed {n_ok} files")
+  return wall, cpu
+
+
 def run_librosa_loop(paths: list[str], fn=librosa_features) -> int:
   with _one_blas_thread():
     centroids = [float(fn(p)["spectral_centroid"].mean()) for p in paths]
@@ -175,11 +206,17 @@ def main() -> None:
   parser.add_argument("--repeats", type=int, default=1, help="timed runs of each contender (median)")
   parser.add_argument("--quick", action="store_true", help="40 files (smoke run)")
   parser.add_argument("--skip-naive", action="store_true", help="skip the naive (course-style) librosa loop")
+  parser.add_argument("--cpu-devices", type=int, default=None,
+                      help="JAX CPU devices for extract (default: one per core, at most 8, as `jaxdsp extract`)")
+  parser.add_argument("--skip-one-device", action="store_true",
+                      help="skip extract with JAX's default single CPU device (a subprocess)")
   args = parser.parse_args()
   if args.quick:
     args.n_files = min(args.n_files, 40)
 
   import jax  # pylint: disable=import-outside-toplevel
+  from jaxdsp import batch  # pylint: disable=import-outside-toplevel
+  n_cpu = batch.use_cpu_cores(n=args.cpu_devices)  # before JAX starts
   tmp = tempfile.mkdtemp(prefix="jaxdsp-bench-batch-")
   try:
     corpus = os.path.join(tmp, "corpus")
@@ -193,15 +230,22 @@ def main() -> None:
     librosa_features(warm[0])  # imports and caches (mel filterbank) for librosa
     librosa_features_naive(warm[0])
     pool_name = f"librosa pool ({args.workers} procs)"
-    names = ["jaxdsp extract", "librosa loop", pool_name] + ([] if args.skip_naive else ["librosa loop, naive"])
+    ref = "jaxdsp extract" if jax.default_backend() != "cpu" else f"jaxdsp extract, {n_cpu} CPU dev"
+    one = "jaxdsp extract, 1 CPU dev"
+    names = ([ref] + ([] if args.skip_one_device or jax.default_backend() != "cpu" or n_cpu == 1 else [one])
+             + ["librosa loop", pool_name] + ([] if args.skip_naive else ["librosa loop, naive"]))
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in names}
     loads = [os.getloadavg()[0]]
     for r in range(args.repeats):
       out = os.path.join(tmp, f"out-{r}")
-      times["jaxdsp extract"].append(timed(run_jaxdsp, corpus, out, args.batch_size))
+      times[ref].append(timed(run_jaxdsp, corpus, out, args.batch_size))
       if r == 0:
         worst = check_parity(paths[:3], out)
       shutil.rmtree(out)
+      if one in times:
+        times[one].append(run_jaxdsp_one_device(corpus, os.path.join(tmp, "warm"), out, args.batch_size))
+        shutil.rmtree(out)
+        shutil.rmtree(out + "-warm")
       times["librosa loop"].append(timed(run_librosa_loop, paths))
       times[pool_name].append(run_librosa_pool(paths, args.workers))
       if not args.skip_naive:
@@ -212,14 +256,14 @@ def main() -> None:
 
   audio = args.n_files * args.seconds
   med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
-  ref_wall, ref_cpu = med["jaxdsp extract"]
+  ref_wall, ref_cpu = med[ref]
   print(f"\n{args.n_files} files x {args.seconds:g} s, features: {', '.join(NAMES)} (n_mels={N_MELS}); "
         f"median of {args.repeats} run(s); {os.cpu_count()} CPUs, 1-min load average "
         f"{min(loads):.1f}-{max(loads):.1f} during the runs")
-  print(f"{'contender':26s} {'wall (s)':>9s} {'files/s':>8s} {'audio-s/s':>10s} {'jaxdsp speed-up':>16s}"
+  print(f"{'contender':27s} {'wall (s)':>9s} {'files/s':>8s} {'audio-s/s':>10s} {'jaxdsp speed-up':>16s}"
         f" {'CPU ms/file':>12s} {'CPU ratio':>10s}")
   for name, (wall, cpu) in med.items():
-    print(f"{name:26s} {wall:9.2f} {args.n_files / wall:8.1f} {audio / wall:10.0f} {wall / ref_wall:15.2f}x"
+    print(f"{name:27s} {wall:9.2f} {args.n_files / wall:8.1f} {audio / wall:10.0f} {wall / ref_wall:15.2f}x"
           f" {1e3 * cpu / args.n_files:12.2f} {cpu / ref_cpu:9.2f}x")
   print("(speed-up: wall-clock ratio, the bar; CPU ratio: CPU time per file relative to jaxdsp, which is "
         "less sensitive to other load on the machine; jaxdsp writes every feature to disk, librosa keeps "

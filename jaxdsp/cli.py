@@ -133,6 +133,10 @@ def _analyze(args) -> int:
 
 def _extract(args) -> int:
   from jaxdsp import batch  # pylint: disable=import-outside-toplevel
+  try:
+    batch.use_cpu_cores()  # one device per core: one batch per core at a time on CPU
+  except RuntimeError:
+    pass  # JAX is already running (main() called from Python): its devices stay as they are
   sr = int(args.sr) if args.sr == int(args.sr) else args.sr
   options = {"n_mels": args.n_mels} if {"melspectrogram", "mfcc"} & set(args.features) else {}
   res = batch.extract(args.inputs, tuple(args.features), out=args.out, sr=sr, n_fft=args.n_fft,

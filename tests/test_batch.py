@@ -333,3 +333,34 @@ def test_inputs_glob_list_and_errors(corpus, extracted, tmp_path):
     batch.extract(corpus, NAMES, out=out, **dict(KW, hop_length=32), progress=False)
   with pytest.raises(FileNotFoundError, match="manifest"):
     batch.load_features(tmp_path / "nothing")
+
+
+def test_use_cpu_cores_before_jax_starts_and_after():
+  """Fresh interpreters: the default exposes the cores (at most 8), a count chosen by the user is
+  kept, and once JAX runs the call says so."""
+  script = textwrap.dedent("""
+      import os, sys, jax
+      from jaxdsp import batch
+      if sys.argv[1] == "late":
+        jax.devices()
+        try:
+          batch.use_cpu_cores()
+        except RuntimeError:
+          print("started")
+      else:
+        print(batch.use_cpu_cores(), len(jax.devices("cpu")), min(os.cpu_count(), 8))
+  """)
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  env.pop("JAX_NUM_CPU_DEVICES", None)
+  env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "device_count" not in f)
+
+  def run(mode, **extra):
+    proc = subprocess.run([sys.executable, "-c", script, mode], env=dict(env, **extra), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.split()
+
+  n, devices, cores = run("fresh")
+  assert n == devices == cores
+  assert run("fresh", JAX_NUM_CPU_DEVICES="3")[:2] == ["3", "3"]
+  assert run("late") == ["started"]
