@@ -453,7 +453,8 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
     batch_size: files per batch, rounded up to a multiple of the number of devices. Default: 8
       per device on CPU (small batches stay in cache: 4-8 files per batch measured up to 1.5× the
       throughput of 32 on a 2-core CPU), 64 per device on accelerators.
-    devices: ``None`` (all local devices), a number of local devices, or a list of devices.
+    devices: ``None`` (all local devices), a number of local devices, or a list of devices. On a
+      CPU, :func:`use_cpu_cores` (before JAX starts) makes each core a device.
     num_workers: decoding threads (default ``min(8, os.cpu_count())``).
     retry_failed: recompute files an earlier run recorded as failed.
     progress: show a tqdm progress bar (files/s and audio-seconds/s) on stderr.
