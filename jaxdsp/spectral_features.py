@@ -48,8 +48,16 @@ def _reduce(y, S, sr, n_fft, hop_length, win_length, window, center, pad_mode, f
 
 @jax.jit
 def _centroid(S: jax.Array, freq: jax.Array) -> jax.Array:
-  total = jnp.sum(S, axis=-1)
-  return jnp.sum(freq * S, axis=-1) / jnp.where(total < jnp.finfo(S.dtype).tiny, 1, total)
+  if freq.ndim == 1:
+    # Both sums as one (n_freq, 2) matrix product: on XLA:CPU the element-wise form broadcast freq
+    # over the whole spectrum and reduced it twice (a 1,384-frame batch of all features: 11.4 ->
+    # 9.6 ms on one core). HIGHEST keeps float32 sums where accelerators would round to TF32/bf16.
+    sums = jnp.einsum("...f,fk->...k", S, jnp.stack([jnp.ones_like(freq), freq], axis=-1),
+                      precision=jax.lax.Precision.HIGHEST)
+    total, weighted = sums[..., 0], sums[..., 1]
+  else:
+    total, weighted = jnp.sum(S, axis=-1), jnp.sum(freq * S, axis=-1)
+  return weighted / jnp.where(total < jnp.finfo(S.dtype).tiny, 1, total)
 
 
 def _bandwidth_around_centroid(S: jax.Array, freq: jax.Array, p: float, norm: bool) -> jax.Array:
