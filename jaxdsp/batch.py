@@ -8,12 +8,12 @@ jitted :func:`jaxdsp.features` pass sharded over the local devices (``jax.shardi
 Padding never reaches a feature. Each file is centre-padded on its own, on the host, exactly as
 ``features`` would pad it alone (``pad_mode``; for the zero-crossing rate the device replaces that
 padding with ``"edge"`` padding, as librosa pads), then zero-filled to the batch length, and the
-batch is framed with ``center=False``. So the
-first ``num_frames(length, frame_length=n_fft, hop_length=..., center=..., pad_mode=...)`` frames
-of every row see exactly the samples they would see for the file alone, and only those frames are
-kept. Features that normalise over a whole example (``spectrogram_db`` and ``mfcc`` with
-``top_db``) take their peak over the kept frames only (a lengths mask). Every kept value equals
-``jaxdsp.features`` on the file alone, up to float32 round-off.
+batch is framed with ``center=False``. So the first ``num_frames(length, frame_length=n_fft,
+hop_length=..., center=..., pad_mode=...)`` frames of every row see exactly the samples they would
+see for the file alone, and only those frames are kept. Features that normalise over a whole
+example (``spectrogram_db`` and ``mfcc`` with ``top_db``) take their peak over the kept frames only
+(a lengths mask). Every kept value equals ``jaxdsp.features`` on the file alone, up to float32
+round-off.
 
 Output format (``out`` is a directory)::
 
@@ -43,8 +43,9 @@ for one signal (``(n_frames,)``, ``(n_freq, n_frames)``, ...); the frames past a
 lists the shard's files in index order. The arrays are plain ``.npy`` files (an npz, a zip, spends
 most of its time on checksums), streamed batch by batch; their data starts at byte 4096, so
 ``np.load(..., mmap_mode="r")`` maps them page-aligned. Large ones are written with ``O_DIRECT``
-where the system allows it, past the page cache (``jaxdsp._npy_stream``). ``length`` counts samples at ``sr``; ``duration = length / sr``. Directories written with format
-``jaxdsp.batch/1`` (one ``.npz`` per shard, keys ``"<i>/<name>"``) are still read.
+where the system allows it, past the page cache (``jaxdsp._npy_stream``). ``length`` counts
+samples at ``sr``; ``duration = length / sr``. Directories written with format ``jaxdsp.batch/1``
+(one ``.npz`` per shard, keys ``"<i>/<name>"``) are still read.
 
 Resuming: a second ``extract`` into the same ``out`` with the same settings skips every file the
 manifests already list as done (``"ok"``, or ``"failed"`` unless ``retry_failed=True``) whose size
@@ -440,9 +441,9 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
   not padded at all), and each batch goes through one jitted :func:`jaxdsp.features` pass sharded
   over the devices. Results are streamed to disk batch by batch, into shards that each close
   after at most 256 files or 2 s, and then enter the manifest (format: see the module docstring).
-  A file that cannot be decoded (missing, empty, corrupt, truncated, too short)
-  is recorded as failed with its error and the run goes on. Running again into the same ``out``
-  resumes: finished files are skipped.
+  A file that cannot be decoded (missing, empty, corrupt, truncated, too short) is recorded as
+  failed with its error and the run goes on. Running again into the same ``out`` resumes:
+  finished files are skipped.
 
   Args:
     inputs: a directory (recursive), a glob pattern, a file, or a sequence of these.
