@@ -45,9 +45,15 @@ def segment_frames(x: jax.Array, frame_length: int, hop_length: int) -> jax.Arra
 CPU_CHUNK_BYTES = 6 * 2**20
 
 
+def cpu_path() -> bool:
+  """Whether traced code takes the CPU layouts (cache-sized chunks, the banded mel product);
+  accelerators take whole batches and dense products."""
+  return jax.default_backend() == "cpu"
+
+
 def chunk_frames_for(frame_length: int, dtype: Any) -> int | None:
   """Frames per chunk for :func:`map_frames` on this backend (``None``: no chunking)."""
-  if jax.default_backend() != "cpu":
+  if not cpu_path():
     return None
   return max(1, CPU_CHUNK_BYTES // (frame_length * np.dtype(dtype).itemsize))
 

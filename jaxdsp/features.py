@@ -157,8 +157,7 @@ def features(y: ArrayLike, *, sr: float = 22050, names: Sequence[str] = DEFAULT_
   window_arr = spectral._window(window, win_length, n_fft, y.dtype)
   freq = jnp.asarray(framing.fft_frequencies(sr=sr, n_fft=n_fft), dtype=y.dtype)
   if "melspectrogram" in names or "mfcc" in names:
-    mel_args = mel._mel_args(sr, n_fft, n_mels, fmin, fmax, htk, mel_norm)
-    fb, mel_bands = jnp.asarray(mel._mel_np(*mel_args), dtype=y.dtype), mel._bands(*mel_args)
+    fb, mel_bands = mel._filterbank_and_bands(sr, n_fft, n_mels, fmin, fmax, htk, mel_norm, y.dtype)
   else:
     fb, mel_bands = jnp.zeros((0, n_fft // 2 + 1), y.dtype), ()
   if "mfcc" in names and n_mfcc > n_mels:

@@ -18,6 +18,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _chunking
 from jaxdsp import framing
 from jaxdsp import spectral
 
@@ -123,6 +124,12 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
   return jnp.asarray(_mel_np(*_mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm)), dtype=dtype)
 
 
+def _filterbank_and_bands(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[jax.Array, tuple]:
+  """The checked filterbank as ``dtype`` and its ``_bands`` (the static plan of the banded product)."""
+  args = _mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+  return jnp.asarray(_mel_np(*args), dtype=dtype), _bands(*args)
+
+
 def _mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> tuple:
   """:func:`mel_filterbank`'s arguments checked and normalised (the key of ``_mel_np``)."""
   sr = _checks.sample_rate(sr)
@@ -201,9 +208,9 @@ def melspectrogram(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   power = _checks.positive_number(power, "power")
   y, S, n_freq = spectral._spectrum_input(y, S, n_fft)
   dtype = (y if S is None else S).dtype
-  args = _mel_args(sr, 2 * (n_freq - 1) if y is None else n_fft, n_mels, fmin, fmax, htk, norm)
-  fb = jnp.asarray(_mel_np(*args), dtype=dtype)
-  return spectral._reduce_magnitude(y, S, _apply_filterbank, (fb,), (_bands(*args),), n_fft=n_fft,
+  fb, bands = _filterbank_and_bands(sr, 2 * (n_freq - 1) if y is None else n_fft, n_mels, fmin, fmax, htk, norm,
+                                    dtype)
+  return spectral._reduce_magnitude(y, S, _apply_filterbank, (fb,), (bands,), n_fft=n_fft,
                                     hop_length=hop_length, win_length=win_length, window=window, center=center,
                                     pad_mode=pad_mode, power=power)
 
@@ -217,7 +224,7 @@ def _apply_filterbank(S_tf: jax.Array, fb: jax.Array, bands: tuple = ()) -> jax.
   units favour one dense product, take it dense."""
   fb = fb.astype(S_tf.dtype)
   product = functools.partial(jnp.einsum, "...tf,mf->...tm", precision=jax.lax.Precision.HIGHEST)  # no TF32
-  if bands and jax.default_backend() == "cpu":
+  if bands and _chunking.cpu_path():
     M = jnp.concatenate([product(S_tf[..., f0:f1], fb[m0:m1, f0:f1]) for m0, m1, f0, f1 in bands], axis=-1)
   else:
     M = product(S_tf, fb)
