@@ -23,9 +23,9 @@ from jaxdsp.framing import time_to_frames
 # --- end framing ---
 
 # --- core DSP ---
-from jaxdsp.features import DEFAULT_FEATURES
-from jaxdsp.features import FEATURE_NAMES
-from jaxdsp.features import features
+from jaxdsp.fused import DEFAULT_FEATURES
+from jaxdsp.fused import FEATURE_NAMES
+from jaxdsp.fused import features
 from jaxdsp.mel import hz_to_mel
 from jaxdsp.mel import mel_filterbank
 from jaxdsp.mel import mel_to_hz
@@ -66,15 +66,24 @@ from jaxdsp.wavelets import morlet
 from jaxdsp.wavelets import scale_to_frequency
 # --- end wavelets ---
 
-# --- batch ---
-from jaxdsp import batch
-from jaxdsp import plot  # matplotlib is imported on first use only
-# --- end batch ---
+# --- subpackages loaded on first use ---
+# ``import jaxdsp`` loads the DSP core only; ``jd.nn``/``jd.data`` (flax, optax, orbax, tensorboardX),
+# ``jd.batch`` and ``jd.plot`` (matplotlib) are imported when first touched.
+_LAZY = ("batch", "data", "nn", "plot")
 
-# --- nn/data ---
-from jaxdsp import data
-from jaxdsp import nn
-# --- end nn/data ---
+
+def __getattr__(name: str):
+  if name in _LAZY:
+    import importlib  # pylint: disable=import-outside-toplevel
+    module = importlib.import_module(f"jaxdsp.{name}")
+    globals()[name] = module
+    return module
+  raise AttributeError(f"module 'jaxdsp' has no attribute {name!r}")
+
+
+def __dir__():
+  return sorted(set(globals()) | set(_LAZY))
+# --- end subpackages ---
 
 __version__ = "0.1.0"
 

@@ -66,7 +66,6 @@ import dataclasses
 import fractions
 import functools
 import glob
-import importlib
 import json
 import math
 import os
@@ -84,11 +83,10 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxdsp import _checks
+from jaxdsp import _core
 from jaxdsp import _npy_stream
-from jaxdsp import framing
+from jaxdsp import fused
 from jaxdsp import io
-from jaxdsp import mel
-from jaxdsp import spectral
 
 FORMAT = "jaxdsp.batch/2"
 _READABLE_FORMATS = ("jaxdsp.batch/1", FORMAT)  # /1: one npz per shard
@@ -96,9 +94,8 @@ AUDIO_EXTENSIONS = (".aif", ".aifc", ".aiff", ".au", ".caf", ".flac", ".mp3", ".
                     ".rf64", ".snd", ".w64", ".wav")
 # Options passed through to ``jaxdsp.features`` (besides sr, n_fft, hop_length, center, pad_mode).
 # ``jaxdsp.features`` the module (the package attribute of that name is the function).
-_features_mod = importlib.import_module("jaxdsp.features")
-_FEATURE_OPTIONS = ("win_length", "window", "n_mels", "fmin", "fmax", "htk", "mel_norm", "n_mfcc", "lifter",
-                    "roll_percent", "p", "top_db", "zcr_threshold")
+# Options of extract beyond the framing: the STFT window and the registry's shared feature options.
+_FEATURE_OPTIONS = ("win_length", "window") + tuple(o for o in _core.SHARED_OPTIONS if o != "sr")
 _SHARD_RE = re.compile(r"^shard-p(\d+)-(\d+)(\.npz)?$")
 
 
@@ -262,7 +259,7 @@ def _probe(path: str, sr: float) -> int:
 class _Decoded:
   path: str
   y: np.ndarray | None = None  # (length,) at sr: float32, or int16 PCM to be scaled by 1 / 32768
-  left: int = 0  # centre padding of the file alone (framing._pad_widths)
+  left: int = 0  # centre padding of the file alone (jaxdsp._core.pad_widths)
   right: int = 0
   n_frames: int = 0
   orig_sr: int = 0
@@ -277,11 +274,11 @@ class _Decoded:
 def _decode(path: str, *, sr: float, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> _Decoded:
   stat = _stat(path)
   try:
-    y, orig_sr = io._read(path, mono=True, offset=0.0, duration=None, dtype=np.float32, pcm16_raw=True)
+    y, orig_sr = io.read_host(path, mono=True, offset=0.0, duration=None, dtype=np.float32, pcm16_raw=True)
     if orig_sr != sr:
-      y = np.asarray(io._resample_host(jnp.asarray(_as_float(y)), orig_sr=float(orig_sr), target_sr=float(sr)))
+      y = np.asarray(io.resample_grid(jnp.asarray(_as_float(y)), orig_sr=float(orig_sr), target_sr=float(sr)))
     n = y.shape[-1]
-    left, right = framing._pad_widths(n, n_fft, hop_length, center, pad_mode)
+    left, right = _core.pad_widths(n, n_fft, hop_length, center, pad_mode)
     if n + left + right < n_fft:
       raise ValueError(f"the file is shorter ({n} samples at sr={sr:g}) than n_fft={n_fft} with center=False")
     n_frames = framing.num_frames(n, frame_length=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
@@ -312,12 +309,6 @@ def _fill(row: np.ndarray, d: _Decoded, mode: str) -> None:
     np.multiply(padded, scale, out=row[:padded.shape[-1]])
 
 
-def _mask_frames(x: jax.Array, n_frames: jax.Array, fill: float) -> jax.Array:
-  """``x`` (B, ..., T) with the frames at or beyond each row's ``n_frames`` set to ``fill``."""
-  keep = jnp.arange(x.shape[-1]) < n_frames.reshape((-1,) + (1,) * (x.ndim - 1))
-  return jnp.where(keep, x, jnp.asarray(fill, x.dtype))
-
-
 def _edge_rows(x: jax.Array, lengths: jax.Array, left: int) -> jax.Array:
   """Rows holding a signal of ``lengths`` samples at ``left``, with their padding replaced by the
   first sample before and the last after (``"edge"`` padding, librosa's for the zero-crossing rate).
@@ -328,42 +319,27 @@ def _edge_rows(x: jax.Array, lengths: jax.Array, left: int) -> jax.Array:
   return jnp.where(i < left, first, jnp.where(i >= left + lengths[:, None], last, x))
 
 
-def _compute(x, lengths, n_frames, *, names, options, zcr_left):
+def _compute(x, lengths, n_frames, *, requests, spec, window, zcr_left):
   """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``lengths`` and
-  ``n_frames`` (B,). The zero-crossing rate frames the rows edge-padded instead (``_edge_rows``)
+  ``n_frames`` (B,): the feature core's fused pass over the rows, with each row's ``top_db`` peak
+  over its own frames. The zero-crossing rate frames the rows edge-padded instead (``_edge_rows``)
   when ``zcr_left`` is the centre padding. Row by row: each device can run it on its own rows
   (``_compute_fn``)."""
-  opts = dict(options)
-  top_db = opts.pop("top_db", 80.0)
-  base = set(names) - {"zero_crossing_rate", "mfcc"}
-  if "mfcc" in names:
-    base.add("melspectrogram")
-  out = {}
-  if base:
-    out = _features_mod.features(x, names=tuple(sorted(base)), center=False, pad_mode="constant",
-                                 top_db=None, **opts)
-  if "zero_crossing_rate" in names:
+  zcr = [r for r in requests if r[0] == "zero_crossing_rate"]
+  rest = tuple(r for r in requests if r[0] != "zero_crossing_rate")
+  out = _core.run(x, rest, spec, window=window, n_valid=n_frames) if rest else {}
+  if zcr:
     x_zcr = x if zcr_left is None else _edge_rows(x, lengths, zcr_left)
-    out["zero_crossing_rate"] = _features_mod.features(
-        x_zcr, names=("zero_crossing_rate",), center=False, pad_mode="constant", **opts)["zero_crossing_rate"]
-  if "spectrogram_db" in names and top_db is not None:
-    # power_to_db's top_db clip, with the peak over each file's own frames.
-    S_db = out["spectrogram_db"]
-    peak = jnp.max(_mask_frames(S_db, n_frames, -jnp.inf), axis=(-2, -1), keepdims=True)
-    out["spectrogram_db"] = jnp.maximum(S_db, peak - top_db)
-  if "mfcc" in names:
-    M = _mask_frames(out["melspectrogram"], n_frames, 0.0)
-    M_db = spectral.power_to_db(M, top_db=top_db)
-    out["mfcc"] = mel._cepstrum(M_db, opts.get("n_mfcc", 20), opts.get("lifter", 0.0))
-  return {k: out[k] for k in names}
+    out.update(_core.run(x_zcr, tuple(zcr), spec))
+  return out
 
 
 @functools.lru_cache(maxsize=16)
-def _compute_fn(mesh: jax.sharding.Mesh, names: tuple[str, ...], options: tuple, zcr_left: int | None = None) -> Any:
+def _compute_fn(mesh: jax.sharding.Mesh, requests: tuple, spec: Any, window: str, zcr_left: int | None = None) -> Any:
   """``_compute`` jitted for ``mesh``: with several devices under ``shard_map``, so that each runs
-  its own rows (the CPU path's chunk loop, ``jaxdsp._chunking.map_frames``, would otherwise be
+  its own rows (the CPU path's chunk loop, ``jaxdsp._core.map_frames``, would otherwise be
   replicated over the devices after an all-gather of the batch)."""
-  fn = functools.partial(_compute, names=names, options=options, zcr_left=zcr_left)
+  fn = functools.partial(_compute, requests=requests, spec=spec, window=window, zcr_left=zcr_left)
   if mesh.devices.size > 1:
     fn = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"),) * 3, out_specs=P("data"))
   return jax.jit(fn)
@@ -428,7 +404,7 @@ def _mesh(devices: Any) -> jax.sharding.Mesh:
 # The driver.
 
 
-def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURES, *, out: str | os.PathLike,
+def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, out: str | os.PathLike,
             sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, center: bool = True,
             pad_mode: str = "constant", batch_size: int | None = None, devices: Any = None,
             num_workers: int | None = None,
@@ -477,13 +453,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
     (173,)
   """
   t_start = time.perf_counter()
-  if isinstance(features, str):
-    features = (features,)
-  names = tuple(sorted(set(features)))
-  if not names:
-    raise ValueError("features must name at least one feature")
-  for name in names:
-    _checks.choice(name, "features", _features_mod.FEATURE_NAMES)
+  names = _core.feature_names(features, "features")
   unknown = set(options) - set(_FEATURE_OPTIONS)
   if unknown:
     raise TypeError(f"extract got unexpected options {sorted(unknown)}; allowed: {_FEATURE_OPTIONS}")
@@ -497,13 +467,16 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
   if not isinstance(center, (bool, np.bool_)):
     raise TypeError(f"center must be a bool, got {center!r}")
   center = bool(center)
-  _checks.choice(pad_mode, "pad_mode", framing.PAD_MODES)
+  _checks.choice(pad_mode, "pad_mode", _core.PAD_MODES)
   num_workers = min(8, os.cpu_count() or 2) if num_workers is None else _checks.positive_int(num_workers, "num_workers")
   # Checks every option once (tracing only, no compilation) before any file is touched.
-  jax.eval_shape(functools.partial(_features_mod.features, sr=sr, names=names, n_fft=n_fft, hop_length=hop_length,
+  jax.eval_shape(functools.partial(fused.features, sr=sr, names=names, n_fft=n_fft, hop_length=hop_length,
                                    center=center, pad_mode=pad_mode, **options),
                  jax.ShapeDtypeStruct((2 * n_fft,), jnp.float32))
-  feature_opts = tuple(sorted(dict(options, sr=sr, n_fft=n_fft, hop_length=hop_length).items()))
+  # The batch rows are padded on the host, so the device frames them uncentred.
+  spec = _core.StftSpec(n_fft, hop_length, options.get("win_length") or n_fft, False, "constant")
+  shared = {k: v for k, v in options.items() if k in _core.SHARED_OPTIONS}
+  requests = tuple((name, _core.config(name, dict(shared, sr=sr, zcr_pad_mode="constant"))) for name in names)
   # librosa edge-pads for the zero-crossing rate when centring: the rows are re-padded on the device.
   zcr_left = n_fft // 2 if center and "zero_crossing_rate" in names else None
   config = {"features": list(names), "sr": sr, "n_fft": n_fft, "hop_length": hop_length, "center": center,
@@ -542,6 +515,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
     batch_size = n_dev * (8 if mesh.devices.flat[0].platform == "cpu" else 64)
   rows_per_batch = -(-batch_size // n_dev) * n_dev
   sharding = NamedSharding(mesh, P("data"))
+  compute = _compute_fn(mesh, requests, spec, options.get("window", "hann"), zcr_left)
   prefix = f"shard-p{pid:03d}-"
   for n in os.listdir(out):  # the open shard of a killed run
     if n.startswith(prefix) and ".tmp-" in n:
@@ -577,7 +551,7 @@ def extract(inputs: Any, features: Sequence[str] = _features_mod.DEFAULT_FEATURE
           if k + prefetch < len(batches):
             futures.append([decoder.submit(decode, p) for p in batches[k + prefetch]])
           futures[k] = None
-          current = _dispatch(decoded, rows_per_batch, sharding, names, feature_opts, pad_mode, zcr_left, plan)
+          current = _dispatch(decoded, rows_per_batch, sharding, compute, spec, pad_mode, plan)
         if in_flight is not None:
           results, decoded = in_flight
           pending_writes.append(writer.submit(sink.add, *_collect(results, decoded, sr)))
@@ -618,7 +592,7 @@ def _aligned_zeros(shape: tuple[int, ...]) -> np.ndarray:
   return raw[start:start + n].reshape(shape)
 
 
-def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts, pad_mode, zcr_left, plan):
+def _dispatch(decoded: list[_Decoded], rows: int, sharding, compute, spec, pad_mode, plan):
   """Assembles one padded batch on the host and dispatches its computation (asynchronously).
   Its rows hold whole frames, as many as ``plan`` gives the batch's cell (see ``_plan_frames``)."""
   good = [d for d in decoded if d.error is None]
@@ -628,14 +602,12 @@ def _dispatch(decoded: list[_Decoded], rows: int, sharding, names, feature_opts,
   frames = plan.get(_bucket(needed), 0)
   if frames < needed:  # a file longer than its header said
     frames = _bucket(needed)
-  opts = dict(feature_opts)
-  width = opts["n_fft"] + (frames - 1) * opts["hop_length"]
+  width = spec.n_fft + (frames - 1) * spec.hop_length
   x = _aligned_zeros((rows, width))
   lengths, n_frames = np.zeros((rows,), np.int32), np.zeros((rows,), np.int32)
   for i, d in enumerate(good):
     _fill(x[i], d, pad_mode)
     lengths[i], n_frames[i] = d.length, d.n_frames
-  compute = _compute_fn(sharding.mesh, names, feature_opts, zcr_left)
   results = compute(*(jax.device_put(a, sharding) for a in (x, lengths, n_frames)))
   return results, decoded
 

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument("--sr", type=_positive_float, help="resample to this rate first (default: the file's)")
   p.add_argument("--no-scalogram", action="store_true", help="skip the Morlet scalogram")
 
-  from jaxdsp.features import DEFAULT_FEATURES, FEATURE_NAMES  # light: no computation at import
+  from jaxdsp._core.registry import DEFAULT_FEATURES, FEATURE_NAMES  # light: no computation at import
 
   p = sub.add_parser("extract", help="features of many files on every local device, resumable",
                      description="Computes features of every audio file under INPUT (directories are searched "
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument("--sr", type=_positive_float, default=22050, help="sample rate (default: %(default)s)")
   p.add_argument("--n-fft", type=_positive_int, default=2048, help="FFT size (default: %(default)s)")
   p.add_argument("--hop-length", type=_positive_int, default=512, help="hop (default: %(default)s)")
-  p.add_argument("--n-mels", type=_positive_int, default=128, help="mel bands (default: %(default)s)")
+  _feature_option_flags(p)
   p.add_argument("--batch-size", type=_positive_int,
                  help="files per batch (default: 8 per device on CPU, 64 per device on GPU/TPU)")
   p.add_argument("--devices", type=_positive_int, help="number of local devices (default: all)")
@@ -119,6 +119,29 @@ def build_parser() -> argparse.ArgumentParser:
   return parser
 
 
+def _feature_option_names() -> tuple[str, ...]:
+  from jaxdsp._core.registry import SHARED_OPTIONS  # pylint: disable=import-outside-toplevel
+  return tuple(name for name in SHARED_OPTIONS if name != "sr")
+
+
+def _feature_option_flags(parser: argparse.ArgumentParser) -> None:
+  """One flag per feature option of the registry (``--n-mels``, ``--roll-percent``, ...); an option
+  left out takes the feature's default and is not recorded in the manifest's settings."""
+  from jaxdsp._core.registry import OPTIONS  # pylint: disable=import-outside-toplevel
+  for name in _feature_option_names():
+    option = OPTIONS[name]
+    flag = "--" + name.replace("_", "-")
+    help_text = f"{option.doc} (default: {option.default})"
+    if isinstance(option.default, bool):
+      parser.add_argument(flag, dest=name, action="store_true", default=argparse.SUPPRESS, help=help_text)
+    elif isinstance(option.default, int):
+      parser.add_argument(flag, dest=name, type=_positive_int, default=argparse.SUPPRESS, help=help_text)
+    elif isinstance(option.default, str):
+      parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, help=help_text)
+    else:
+      parser.add_argument(flag, dest=name, type=float, default=argparse.SUPPRESS, help=help_text)
+
+
 def _demo(args) -> int:
   from jaxdsp import demo  # pylint: disable=import-outside-toplevel
   demo.run_demo(args.out, quick=args.quick, progress=not args.no_progress)
@@ -138,7 +161,7 @@ def _extract(args) -> int:
   except RuntimeError:
     pass  # JAX is already running (main() called from Python): its devices stay as they are
   sr = int(args.sr) if args.sr == int(args.sr) else args.sr
-  options = {"n_mels": args.n_mels} if {"melspectrogram", "mfcc"} & set(args.features) else {}
+  options = {name: getattr(args, name) for name in _feature_option_names() if hasattr(args, name)}
   res = batch.extract(args.inputs, tuple(args.features), out=args.out, sr=sr, n_fft=args.n_fft,
                       hop_length=args.hop_length, batch_size=args.batch_size, devices=args.devices,
                       num_workers=args.workers, retry_failed=args.retry_failed, progress=not args.no_progress,

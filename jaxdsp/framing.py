@@ -2,8 +2,8 @@
 
 Layout: time is the last axis and any leading axes are batch axes. ``frame`` returns
 ``(..., frame_length, n_frames)`` like ``librosa.util.frame``; every framed feature in jaxdsp goes
-through the one private ``_frames`` below (``(..., n_frames, frame_length)``, contiguous frames for
-the FFT), so the padding rules are written once.
+through the feature core's one framing (``jaxdsp._core``: ``(..., n_frames, frame_length)``,
+contiguous frames for the FFT), so the padding rules are written once.
 
 Padding rules (``center``/``pad_mode``), shared by ``stft``, ``rms``, ``zero_crossing_rate``,
 ``amplitude_envelope`` and ``features``:
@@ -28,33 +28,14 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _core
 
-PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
-WINDOWS = ("hann", "hamming", "blackman", "boxcar", "rectangular", "ones")
+PAD_MODES = _core.PAD_MODES
+WINDOWS = _core.WINDOWS
 
 
 # ---------------------------------------------------------------------------------------------
 # Windows.
-
-
-@functools.lru_cache(maxsize=64)
-def _window_np(window: str, win_length: int, fftbins: bool) -> np.ndarray:
-  n = win_length
-  if window in ("boxcar", "rectangular", "ones"):
-    return np.ones(n)
-  if n == 1:
-    return np.ones(1)
-  # Periodic windows (fftbins=True) are the first n points of a symmetric window of n + 1.
-  m = n + 1 if fftbins else n
-  k = np.arange(n)
-  x = 2.0 * np.pi * k / (m - 1)
-  if window == "hann":
-    return 0.5 - 0.5 * np.cos(x)
-  if window == "hamming":
-    return 0.54 - 0.46 * np.cos(x)
-  if window == "blackman":
-    return 0.42 - 0.5 * np.cos(x) + 0.08 * np.cos(2.0 * x)
-  raise AssertionError(window)  # unreachable: checked by the caller
 
 
 def get_window(window: Any, win_length: int, *, fftbins: bool = True, dtype: Any = jnp.float32) -> jax.Array:
@@ -83,20 +64,7 @@ def get_window(window: Any, win_length: int, *, fftbins: bool = True, dtype: Any
   Compare ``scipy.signal.get_window`` and ``librosa.filters.get_window``.
   """
   win_length = _checks.positive_int(win_length, "win_length")
-  return jnp.asarray(_window_array(window, win_length, fftbins), dtype=dtype)
-
-
-def _window_array(window: Any, win_length: int, fftbins: bool = True) -> np.ndarray:
-  """NumPy (float64) window, built from static arguments; arrays pass through."""
-  if isinstance(window, str):
-    _checks.choice(window, "window", WINDOWS)
-    return _window_np(window, win_length, fftbins)
-  if isinstance(window, tuple) or callable(window):
-    raise ValueError(f"window must be one of {WINDOWS} or an array, got {window!r}")
-  arr = np.asarray(window, dtype=np.float64)
-  if arr.shape != (win_length,):
-    raise ValueError(f"window array must have shape ({win_length},), got {arr.shape}")
-  return arr
+  return jnp.asarray(_core.window_array(window, win_length, fftbins), dtype=dtype)
 
 
 def pad_center(data: ArrayLike, *, size: int, axis: int = -1) -> jax.Array:
@@ -128,23 +96,8 @@ def pad_center(data: ArrayLike, *, size: int, axis: int = -1) -> jax.Array:
   return jnp.pad(data, widths)
 
 
-def _padded_window(window: Any, win_length: int, n_fft: int) -> np.ndarray:
-  win = _window_array(window, win_length, True)
-  lpad = (n_fft - win_length) // 2
-  return np.pad(win, (lpad, n_fft - win_length - lpad))
-
-
 # ---------------------------------------------------------------------------------------------
 # Frame counting and grids (pure Python / NumPy: static).
-
-
-def _pad_widths(n: int, frame_length: int, hop_length: int, center: bool, pad_mode: str) -> tuple[int, int]:
-  if center:
-    return frame_length // 2, frame_length // 2
-  if pad_mode == "wrap":
-    n_frames = -(-n // hop_length)
-    return 0, max(0, (n_frames - 1) * hop_length + frame_length - n)
-  return 0, 0
 
 
 def num_frames(n_samples: int, *, frame_length: int = 2048, hop_length: int = 512, center: bool = True,
@@ -173,7 +126,7 @@ def num_frames(n_samples: int, *, frame_length: int = 2048, hop_length: int = 51
   frame_length = _checks.positive_int(frame_length, "frame_length")
   hop_length = _checks.positive_int(hop_length, "hop_length")
   _checks.choice(pad_mode, "pad_mode", PAD_MODES)
-  left, right = _pad_widths(n_samples, frame_length, hop_length, center, pad_mode)
+  left, right = _core.pad_widths(n_samples, frame_length, hop_length, center, pad_mode)
   n_padded = n_samples + left + right
   if n_padded < frame_length:
     raise ValueError(
@@ -258,50 +211,6 @@ def time_to_frames(times: ArrayLike, *, sr: float = 22050, hop_length: int = 512
 # Framing.
 
 
-def _check_framing(n: int, frame_length: Any, hop_length: Any, center: Any, pad_mode: Any,
-                   length_name: str = "frame_length") -> tuple[int, int]:
-  frame_length = _checks.positive_int(frame_length, length_name)
-  hop_length = _checks.positive_int(hop_length, "hop_length")
-  if not isinstance(center, (bool, np.bool_)):
-    raise TypeError(f"center must be a bool, got {center!r}")
-  _checks.choice(pad_mode, "pad_mode", PAD_MODES)
-  left, right = _pad_widths(n, frame_length, hop_length, bool(center), pad_mode)
-  if n + left + right < frame_length:
-    raise ValueError(
-        f"{length_name}={frame_length} is longer than the signal ({n} samples) with center=False: "
-        f"use center=True, a shorter {length_name}, or pad the signal"
-    )
-  return frame_length, hop_length
-
-
-def _pad(y: jax.Array, left: int, right: int, pad_mode: str) -> jax.Array:
-  if left == 0 and right == 0:
-    return y
-  widths = [(0, 0)] * (y.ndim - 1) + [(left, right)]
-  return jnp.pad(y, widths, mode=pad_mode)
-
-
-def _frames(y: jax.Array, frame_length: int, hop_length: int, center: bool = False,
-            pad_mode: str = "constant") -> jax.Array:
-  """Pads per the module's rules and frames: ``(..., n) -> (..., n_frames, frame_length)``.
-
-  Arguments are assumed checked. One gather with a static index matrix: on a whole, memory-bound
-  batch on CPU it beats building the frames from shifted block slices
-  (``jaxdsp._chunking.segment_frames``, which wins on cache-sized chunks).
-  """
-  left, right = _pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode)
-  y = _pad(y, left, right, pad_mode)
-  n_frames = 1 + (y.shape[-1] - frame_length) // hop_length
-  return y[..., _frame_index(n_frames, frame_length, hop_length)]
-
-
-@functools.lru_cache(maxsize=64)
-def _frame_index(n_frames: int, frame_length: int, hop_length: int) -> np.ndarray:
-  idx = np.arange(frame_length, dtype=np.int32)[None, :] + hop_length * np.arange(n_frames, dtype=np.int32)[:, None]
-  idx.setflags(write=False)
-  return idx
-
-
 def frame(y: ArrayLike, *, frame_length: int, hop_length: int) -> jax.Array:
   """Slices a signal into overlapping frames (no padding), librosa's layout.
 
@@ -326,54 +235,7 @@ def frame(y: ArrayLike, *, frame_length: int, hop_length: int) -> jax.Array:
   Compare ``librosa.util.frame``.
   """
   y = _checks.as_signal(y, allow_complex=True)
-  frame_length, hop_length = _check_framing(y.shape[-1], frame_length, hop_length, False, "constant")
-  return jnp.swapaxes(_frames(y, frame_length, hop_length), -1, -2)
+  frame_length, hop_length = _core.check_framing(y.shape[-1], frame_length, hop_length, False, "constant")
+  return jnp.swapaxes(_core.frames(y, frame_length, hop_length), -1, -2)
 
 
-def _frame_reduce(y: jax.Array, frame_length: int, hop_length: int, center: bool, pad_mode: str,
-                  op: str) -> jax.Array:
-  """Per-frame ``op`` (``"sum"`` or ``"max"``) of the padded signal's frames, never materialised.
-
-  ``lax.reduce_window`` reduces hop-sized blocks and, when ``hop_length`` divides ``frame_length``,
-  each frame combines its ``frame_length // hop_length`` block results (O(n) instead of
-  O(n · frame_length / hop)); otherwise the window is the whole frame. On XLA:CPU this measured 7×
-  faster than reducing a reshaped ``(..., blocks, hop)`` array. A sum's zero (``"constant"``)
-  padding is reduce_window's own padding, so the signal is not copied. Arguments are assumed checked.
-  """
-  left, right = _pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode)
-  n_frames = 1 + (y.shape[-1] + left + right - frame_length) // hop_length
-  # NumPy scalars keep the init concrete, so JAX picks its differentiable sum/max window primitives.
-  if op == "sum":
-    init, combine = np.zeros((), y.dtype), jax.lax.add
-  else:
-    init, combine = np.array(-np.inf, y.dtype), jax.lax.max
-  if not (op == "sum" and pad_mode == "constant"):
-    y, left = _pad(y, left, right, pad_mode), 0
-  r, rem = divmod(frame_length, hop_length)
-  window, n_out = (frame_length, n_frames) if rem else (hop_length, n_frames + r - 1)
-  right = max(0, (n_out - 1) * hop_length + window - y.shape[-1] - left)
-  lead = (1,) * (y.ndim - 1)
-  out = jax.lax.reduce_window(y, init, combine, lead + (window,), lead + (hop_length,),
-                              [(0, 0)] * (y.ndim - 1) + [(left, right)])[..., :n_out]
-  if rem:
-    return out
-  frames = out[..., :n_frames]
-  for j in range(1, r):
-    frames = combine(frames, out[..., j : j + n_frames])
-  return frames
-
-
-def _overlap_add(frames: jax.Array, hop_length: int) -> jax.Array:
-  """Overlap-adds ``(..., n_frames, frame_length)`` into ``(..., frame_length + hop·(n_frames-1))``."""
-  *batch, n_frames, frame_length = frames.shape
-  n = frame_length + hop_length * (n_frames - 1)
-  if frame_length % hop_length == 0:
-    r = frame_length // hop_length
-    blocks = frames.reshape(*batch, n_frames, r, hop_length)
-    out = jnp.zeros((*batch, n_frames + r - 1, hop_length), frames.dtype)
-    for j in range(r):
-      out = out.at[..., j : j + n_frames, :].add(blocks[..., :, j, :])
-    return out.reshape(*batch, n)
-  idx = _frame_index(n_frames, frame_length, hop_length).ravel()
-  out = jnp.zeros((*batch, n), frames.dtype)
-  return out.at[..., idx].add(frames.reshape(*batch, -1))

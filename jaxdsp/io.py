@@ -33,7 +33,7 @@ from jax.typing import ArrayLike
 
 from jaxdsp import _checks
 
-__all__ = ["AudioFileError", "example", "load", "resample", "save"]
+__all__ = ["AudioFileError", "example", "load", "read_host", "resample", "resample_grid", "save"]
 
 
 class AudioFileError(OSError):
@@ -187,14 +187,14 @@ def load(
     duration = _checks.positive_number(duration, "duration")
   if not (isinstance(dtype, (type, np.dtype, str)) and np.issubdtype(np.dtype(dtype), np.floating)):
     raise ValueError(f"dtype must be a floating dtype (np.float32 or np.float64), got {dtype!r}")
-  y, native_sr = _read(path, mono=mono, offset=offset, duration=duration, dtype=dtype)
+  y, native_sr = read_host(path, mono=mono, offset=offset, duration=duration, dtype=dtype)
   y = jnp.asarray(y, dtype=dtype)
   if sr is None or sr == native_sr:
     return y, (int(native_sr) if sr is None else sr)
-  return _resample_host(y, orig_sr=float(native_sr), target_sr=float(sr)), sr
+  return resample_grid(y, orig_sr=float(native_sr), target_sr=float(sr)), sr
 
 
-def _read(path: Any, *, mono: bool, offset: float, duration: float | None, dtype: Any,
+def read_host(path: Any, *, mono: bool, offset: float, duration: float | None, dtype: Any,
           pcm16_raw: bool = False) -> tuple[np.ndarray, int]:
   """The decoding and checks of :func:`load` on the host, at the file's rate: ``(y, native_sr)``
   with ``y`` a C-contiguous NumPy array (``jaxdsp.batch`` uses it without a device round trip).
@@ -260,7 +260,7 @@ def _read(path: Any, *, mono: bool, offset: float, duration: float | None, dtype
   return np.ascontiguousarray(y), int(native_sr)
 
 
-def _resample_host(y: jax.Array, *, orig_sr: float, target_sr: float) -> jax.Array:
+def resample_grid(y: jax.Array, *, orig_sr: float, target_sr: float) -> jax.Array:
   """``resample`` for ``load``: zero-pads the length up to a coarse grid so that files of many
   lengths share a few compiled shapes (trailing zeros do not change the kept outputs)."""
   n = y.shape[-1]

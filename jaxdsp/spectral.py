@@ -1,8 +1,8 @@
 """The STFT family: ``stft``, ``istft``, ``spectrogram`` and dB scaling.
 
 Layout: signals ``(..., n_samples)``; spectra ``(..., n_freq, n_frames)`` with
-``n_freq = 1 + n_fft // 2`` (librosa's layout). Every STFT in jaxdsp is the one ``_stft_frames``
-here, applied through :func:`jaxdsp._chunking.map_frames` (cache-sized chunks on CPU).
+``n_freq = 1 + n_fft // 2`` (librosa's layout). Every STFT in jaxdsp is the one of the feature core
+(:mod:`jaxdsp._core`), which computes it in cache-sized chunks of frames on CPU.
 """
 
 from __future__ import annotations
@@ -16,55 +16,12 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
-from jaxdsp import _chunking
 from jaxdsp import _ops
-from jaxdsp import framing
+from jaxdsp import _core
 
 
 # ---------------------------------------------------------------------------------------------
 # STFT.
-
-
-def _stft_args(n: int, n_fft: Any, hop_length: Any, win_length: Any, center: Any, pad_mode: Any):
-  """Validates and fills in the STFT's static arguments (librosa's defaults)."""
-  n_fft = _checks.positive_int(n_fft, "n_fft")
-  win_length = n_fft if win_length is None else _checks.positive_int(win_length, "win_length")
-  if win_length > n_fft:
-    raise ValueError(f"win_length must be <= n_fft={n_fft}, got {win_length}")
-  hop_length = win_length // 4 if hop_length is None else hop_length
-  if hop_length == 0:
-    raise ValueError(f"hop_length must be a positive int, got {hop_length} (win_length // 4)")
-  framing._check_framing(n, n_fft, hop_length, center, pad_mode, length_name="n_fft")
-  return n_fft, int(hop_length), win_length
-
-
-def _window(window: Any, win_length: int, n_fft: int, dtype: Any = jnp.float32) -> jax.Array:
-  """The analysis window padded to ``n_fft`` in ``dtype``: built in NumPy for names; arrays (which
-  may be traced, e.g. learnable) pass through."""
-  if isinstance(window, str):
-    return jnp.asarray(framing._padded_window(window, win_length, n_fft), dtype=dtype)
-  win = jnp.asarray(window, dtype=dtype)
-  if win.shape != (win_length,):
-    raise ValueError(f"window array must have shape ({win_length},), got {win.shape}")
-  return framing.pad_center(win, size=n_fft)
-
-
-def _stft_frames(segments: jax.Array, window: jax.Array, n_fft: int, hop_length: int) -> jax.Array:
-  """The STFT of padded segments, ``(c, samples) -> (c, n_frames, n_freq)`` (frequency last)."""
-  return jnp.fft.rfft(_chunking.segment_frames(segments, n_fft, hop_length) * window, axis=-1)
-
-
-def _frequency_first(S: jax.Array) -> jax.Array:
-  """``(c, t, F) -> (c, F, t)``: the public layout, frame axis last."""
-  return jnp.swapaxes(S, -1, -2)
-
-
-def _spectrum(y: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool, pad_mode: str,
-              power: float | None) -> jax.Array:
-  """``(..., n) -> (..., n_freq, n_frames)``: the complex STFT (``power=None``) or ``|STFT|**power``,
-  computed in cache-sized chunks of frames (:func:`jaxdsp._chunking.map_frames`); arguments checked."""
-  return _spectrum_reduce(y, window, (), reduce=_frequency_first, static=(), n_fft=n_fft, hop_length=hop_length,
-                          center=center, pad_mode=pad_mode, power=power)
 
 
 def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
@@ -100,18 +57,16 @@ def stft(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_
 
   Compare ``librosa.stft`` (matches it to float32 round-off).
   """
-  y = _checks.as_signal(y)
-  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
-  win = _window(window, win_length, n_fft, y.dtype)
-  return _spectrum(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode, power=None)
+  return _core.feature("stft", y, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                       window=window, center=center, pad_mode=pad_mode, options={})
 
 
 @functools.partial(jax.jit, static_argnames=("n_fft", "hop_length", "center", "length"))
 def _istft(D: jax.Array, window: jax.Array, *, n_fft: int, hop_length: int, center: bool, length: int) -> jax.Array:
   frames = jnp.fft.irfft(jnp.swapaxes(D, -1, -2), n=n_fft, axis=-1) * window
-  y = framing._overlap_add(frames, hop_length)
+  y = _core.overlap_add(frames, hop_length)
   # librosa's window_sumsquare: the same overlap-add applied to the squared window.
-  wss = framing._overlap_add(jnp.broadcast_to(window * window, frames.shape[-2:]), hop_length)
+  wss = _core.overlap_add(jnp.broadcast_to(window * window, frames.shape[-2:]), hop_length)
   tiny = jnp.finfo(y.dtype).tiny
   y = jnp.where(wss > tiny, y / jnp.where(wss > tiny, wss, 1), y)
   start = n_fft // 2 if center else 0
@@ -171,71 +126,8 @@ def istft(stft_matrix: ArrayLike, *, hop_length: int | None = None, win_length: 
   else:
     length = n_fft + hop_length * (n_frames - 1) - (2 * (n_fft // 2) if center else 0)
   real = D.real.dtype
-  win = _window(window, win_length, n_fft, real)
+  win = _core.StftSpec(n_fft, hop_length, win_length, bool(center), "constant").window(window, real)
   return _istft(D, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), length=length)
-
-
-@functools.partial(jax.jit, static_argnames=("reduce", "static", "n_fft", "hop_length", "center", "pad_mode",
-                                             "power"))
-def _spectrum_reduce(y, window, args, *, reduce, static, n_fft, hop_length, center, pad_mode, power):
-  """``reduce(|STFT|**power, *args, *static)`` chunk by chunk (frequency-last ``(c, t, F)`` chunks;
-  the complex STFT itself for ``power=None``)."""
-  def chunk(segments):
-    S = _stft_frames(segments, window, n_fft, hop_length)
-    if power is not None:
-      S = _ops.safe_pow(_ops.abs2(S), power / 2)
-    return reduce(S, *args, *static)
-  return _chunking.map_frames(chunk, y, n_fft, hop_length, center, pad_mode)
-
-
-def _spectrum_input(y, S, n_fft):
-  """``(y, S, n_freq)``: exactly one of ``y`` and ``S``, checked and converted once (host input is
-  scanned for NaN and moved to the device here only), and the number of frequency bins it gives."""
-  if (y is None) == (S is None):
-    raise ValueError("pass either y or S, not both" if S is not None else "one of y or S is required")
-  if S is not None:
-    S = _checks.as_signal(S, "S", min_ndim=2)
-    return None, S, S.shape[-2]
-  return _checks.as_signal(y), None, _checks.positive_int(n_fft, "n_fft") // 2 + 1
-
-
-def _reduce_magnitude(y, S, reduce, args=(), static=(), *, n_fft, hop_length, win_length, window, center,
-                      pad_mode, power):
-  """``reduce(S_tf, *args, *static)`` with ``S_tf`` the frequency-last ``(..., n_frames, n_freq)``
-  spectrum: ``|stft(y)|**power``, or the given ``S`` transposed.
-
-  ``reduce`` (a module-level function: it is a static argument) treats frames independently and
-  returns arrays with the frame axis last; ``args`` are arrays that do not depend on the frame (bin
-  frequencies, a filterbank). From ``y`` the reduction runs chunk by chunk with the STFT
-  (:func:`jaxdsp._chunking.map_frames`), so the whole spectrum is never held nor transposed.
-  """
-  y, S, _ = _spectrum_input(y, S, n_fft)
-  if S is not None:
-    return reduce(jnp.swapaxes(S, -1, -2), *args, *static)
-  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
-  win = _window(window, win_length, n_fft, y.dtype)
-  return _spectrum_reduce(y, win, tuple(args), reduce=reduce, static=tuple(static), n_fft=n_fft,
-                          hop_length=hop_length, center=bool(center), pad_mode=pad_mode, power=power)
-
-
-def _magnitude_tf(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode, power):
-  """``|stft(y)|**power`` in the internal frequency-last layout ``(..., n_frames, n_freq)``.
-
-  A given spectrogram ``S`` (``(..., n_freq, n_frames)``, already magnitude/power) is transposed,
-  as is one computed here, so reductions over frequency run along the contiguous axis.
-  """
-  if S is not None:
-    if y is not None:
-      raise ValueError("pass either y or S, not both")
-    S = _checks.as_signal(S, "S", min_ndim=2)
-    return jnp.swapaxes(S, -1, -2)
-  if y is None:
-    raise ValueError("one of y or S is required")
-  y = _checks.as_signal(y)
-  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
-  win = _window(window, win_length, n_fft, y.dtype)
-  S = _spectrum(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode, power=power)
-  return jnp.swapaxes(S, -1, -2)
 
 
 def spectrogram(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
@@ -260,29 +152,49 @@ def spectrogram(y: ArrayLike, *, n_fft: int = 2048, hop_length: int | None = Non
 
   Compare ``librosa.core.spectrum._spectrogram`` / ``torchaudio.transforms.Spectrogram``.
   """
-  power = _checks.positive_number(power, "power")
-  y = _checks.as_signal(y)
-  n_fft, hop_length, win_length = _stft_args(y.shape[-1], n_fft, hop_length, win_length, center, pad_mode)
-  win = _window(window, win_length, n_fft, y.dtype)
-  return _spectrum(y, win, n_fft=n_fft, hop_length=hop_length, center=bool(center), pad_mode=pad_mode,
-                   power=power)
+  return _core.feature("spectrogram", y, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                       window=window, center=center, pad_mode=pad_mode, options={"power": power})
 
 
 # ---------------------------------------------------------------------------------------------
 # Decibels.
 
 
+def _per_example(S: jax.Array, ref: Callable, axes: tuple[int, ...]) -> jax.Array:
+  """``ref`` applied to each example (the last ``len(axes)`` axes) of ``S``, shaped to broadcast
+  against it: under ``vmap`` for JAX callables, example by example for host callables."""
+  core = S.shape[len(S.shape) - len(axes):]
+  flat = S.reshape((-1,) + core)
+  try:
+    values = jax.vmap(lambda x: jnp.asarray(ref(x)))(flat)
+  except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError) as e:
+    if isinstance(S, jax.core.Tracer):
+      raise TypeError(f"ref={ref!r} cannot be traced (under jit, vmap or grad): pass a JAX callable such "
+                      "as jnp.max, or one accepting axis= and keepdims=") from e
+    values = jnp.stack([jnp.asarray(ref(x)) for x in np.asarray(flat)])
+  if values.shape != (flat.shape[0],):
+    raise ValueError(f"ref must reduce each example to a scalar, got shape {values.shape[1:]} from "
+                     f"an example of shape {core}")
+  return values.astype(S.dtype).reshape(S.shape[: len(S.shape) - len(axes)] + (1,) * len(axes))
+
+
 def _reference(S: jax.Array, ref: Any) -> jax.Array:
-  """``ref`` as an array broadcastable to ``S``; callables reduce over the last two axes."""
-  if callable(ref):
-    if ref in (np.max, np.amax, jnp.max, jnp.amax):
-      ref = jnp.max
-    axes = (-2, -1) if S.ndim >= 2 else (-1,)
-    try:
-      return ref(S, axis=axes, keepdims=True)
-    except TypeError:
-      return ref(S)
-  return jnp.asarray(ref, dtype=S.dtype)
+  """``ref`` as an array broadcastable to ``S``: a callable reduces each example (the last two
+  axes, the last for 1-D input) to one value, an array or scalar is taken as is."""
+  if not callable(ref):
+    return jnp.asarray(ref, dtype=S.dtype)
+  if ref in (np.max, np.amax, jnp.max, jnp.amax):
+    ref = jnp.max
+  axes = (-2, -1) if S.ndim >= 2 else (-1,)
+  try:
+    value = ref(S, axis=axes, keepdims=True)
+  except TypeError:  # no axis/keepdims: one call per example, never one over the whole batch
+    return _per_example(S, ref, axes)
+  value = jnp.asarray(value, dtype=S.dtype)
+  if value.shape != S.shape[: S.ndim - len(axes)] + (1,) * len(axes):
+    raise ValueError(f"ref(S, axis={axes}, keepdims=True) must have shape "
+                     f"{S.shape[: S.ndim - len(axes)] + (1,) * len(axes)}, got {value.shape}")
+  return value
 
 
 def power_to_db(S: ArrayLike, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> jax.Array:
@@ -296,7 +208,8 @@ def power_to_db(S: ArrayLike, *, ref: Any = 1.0, amin: float = 1e-10, top_db: fl
   Args:
     S: ``(..., n_freq, n_frames)`` non-negative power.
     ref: scalar/array reference, or a callable such as ``jnp.max`` (or ``np.max``) applied per
-      example over the last two axes.
+      example over the last two axes: called as ``ref(S, axis=(-2, -1), keepdims=True)``, or, for a
+      callable without those arguments, once per example (so a batch gives each example's own dB).
     amin: floor, > 0.
     top_db: dynamic range in dB below the per-example peak, or ``None``.
 
@@ -314,13 +227,8 @@ def power_to_db(S: ArrayLike, *, ref: Any = 1.0, amin: float = 1e-10, top_db: fl
   amin = _checks.positive_number(amin, "amin")
   if top_db is not None:
     top_db = _checks.positive_number(top_db, "top_db", allow_zero=True)
-  ref_value = jnp.abs(_reference(S, ref))
-  log_spec = 10.0 * jnp.log10(jnp.maximum(amin, S)) - 10.0 * jnp.log10(jnp.maximum(amin, ref_value))
-  if top_db is not None:
-    axes = (-2, -1) if S.ndim >= 2 else (-1,)
-    peak = jnp.max(log_spec, axis=axes, keepdims=True)
-    log_spec = jnp.maximum(log_spec, peak - top_db)
-  return log_spec
+  axes = (-2, -1) if S.ndim >= 2 else (-1,)
+  return _core.db(S, ref=jnp.abs(_reference(S, ref)), amin=amin, top_db=top_db, axes=axes)
 
 
 def amplitude_to_db(S: ArrayLike, *, ref: Any = 1.0, amin: float = 1e-5, top_db: float | None = 80.0) -> jax.Array:

@@ -1,69 +1,28 @@
 """Time-domain features: amplitude envelope, RMS, zero-crossing rate.
 
 Layout: ``(..., n_samples) -> (..., n_frames)`` (librosa's singleton axis dropped). All framing goes
-through :func:`jaxdsp.framing._frames`, so ``center``/``pad_mode`` mean the same everywhere; the
+through the feature core's one framing (:mod:`jaxdsp._core`), so ``center``/``pad_mode`` mean the
+same everywhere; the
 course's own scheme (no centring, a frame at every hop, the last ones filled by wrapping) is
 ``center=False, pad_mode="wrap"``.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
-from jaxdsp import _chunking
-from jaxdsp import _ops
-from jaxdsp import framing
+from jaxdsp import _core
 
 
-def _checked(y: ArrayLike, frame_length: Any, hop_length: Any, center: Any, pad_mode: Any):
-  y = _checks.as_signal(y)
-  frame_length, hop_length = framing._check_framing(y.shape[-1], frame_length, hop_length, center, pad_mode)
-  return y, frame_length, hop_length, bool(center), pad_mode
-
-
-def _framed(y: ArrayLike, frame_length: Any, hop_length: Any, center: Any, pad_mode: Any) -> jax.Array:
-  return framing._frames(*_checked(y, frame_length, hop_length, center, pad_mode))
-
-
-_jit_framed = functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
-
-
-@_jit_framed
-def _envelope(y, frame_length, hop_length, center, pad_mode):
-  return framing._frame_reduce(y, frame_length, hop_length, center, pad_mode, "max")
-
-
-@_jit_framed
-def _rms(y, frame_length, hop_length, center, pad_mode):
-  energy = framing._frame_reduce(y * y, frame_length, hop_length, center, pad_mode, "sum")
-  return _ops.safe_sqrt(energy / frame_length)
-
-
-def _zcr_segments(segments: jax.Array, frame_length: int, hop_length: int, threshold: float) -> jax.Array:
-  """ZCR of the frames of padded segments: crossings between consecutive samples, summed per frame
-  by block sums (the pair straddling a frame start belongs to the previous frame only)."""
-  s = _signs(segments, threshold)
-  c = jnp.concatenate([jnp.zeros_like(s[..., :1]), s[..., 1:] != s[..., :-1]], axis=-1).astype(segments.dtype)
-  count = framing._frame_reduce(c, frame_length, hop_length, False, "constant", "sum")
-  starts = c[..., : (count.shape[-1] - 1) * hop_length + 1 : hop_length]
-  return (count - starts) / frame_length
-
-
-@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5))
-def _zcr(y, frame_length, hop_length, center, pad_mode, threshold):
-  # Chunked only when the signal is padded. O(n) work: chunks pay off by keeping the padded copy in
-  # cache (256 × 4 s, centred: 10 ms chunked vs 73 ms whole), but on XLA:CPU the block reduction of
-  # an unpadded chunk, a slice of the loop-invariant signal, ran 10× slower than on the whole
-  # batch (16 × 4 s: 5-6 ms vs 0.4-0.5 ms; 256 × 4 s: 77 vs 45 ms).
-  padded = any(framing._pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode))
-  return _chunking.map_frames(lambda seg: _zcr_segments(seg, frame_length, hop_length, threshold), y,
-                             frame_length, hop_length, center, pad_mode, chunk_frames=-1 if padded else None)
+def _framing(frame_length: Any, hop_length: Any, center: Any, pad_mode: Any) -> dict[str, Any]:
+  return dict(n_fft=frame_length, hop_length=hop_length, center=center, pad_mode=pad_mode,
+              length_name="frame_length")
 
 
 def amplitude_envelope(y: ArrayLike, *, frame_length: int = 2048, hop_length: int = 512, center: bool = True,
@@ -94,7 +53,7 @@ def amplitude_envelope(y: ArrayLike, *, frame_length: int = 2048, hop_length: in
   References:
     V. Velardo, "Audio Signal Processing for Machine Learning", amplitude envelope chapter.
   """
-  return _envelope(*_checked(y, frame_length, hop_length, center, pad_mode))
+  return _core.feature("amplitude_envelope", y, options={}, **_framing(frame_length, hop_length, center, pad_mode))
 
 
 def rms(y: ArrayLike | None = None, *, S: ArrayLike | None = None, frame_length: int = 2048, hop_length: int = 512,
@@ -121,28 +80,14 @@ def rms(y: ArrayLike | None = None, *, S: ArrayLike | None = None, frame_length:
 
   Compare ``librosa.feature.rms``.
   """
-  if (y is None) == (S is None):
-    raise ValueError("exactly one of y or S is required")
-  if y is not None:
-    return _rms(*_checked(y, frame_length, hop_length, center, pad_mode))
-  S = _checks.as_signal(S, "S", min_ndim=2, allow_complex=True)
-  frame_length = _checks.positive_int(frame_length, "frame_length")
-  if S.shape[-2] != frame_length // 2 + 1:
-    raise ValueError(
-        f"frame_length must be {2 * S.shape[-2] - 2} or {2 * S.shape[-2] - 1} for S with "
-        f"n_freq={S.shape[-2]}, got {frame_length}"
-    )
-  x = _ops.abs2(S)
-  weights = jnp.ones(S.shape[-2], x.dtype).at[0].set(0.5)
-  if frame_length % 2 == 0:
-    weights = weights.at[-1].set(0.5)
-  power = 2 * jnp.einsum("...ft,f->...t", x, weights) / frame_length**2
-  return _ops.safe_sqrt(power)
-
-
-def _signs(frames: jax.Array, threshold: float) -> jax.Array:
-  """``signbit`` after zeroing ``|x| <= threshold`` (librosa's ``zero_pos=True``)."""
-  return jnp.where(jnp.abs(frames) <= threshold, False, jnp.signbit(frames))
+  _core.y_or_S(y, S)
+  if S is not None:
+    frame_length = _checks.positive_int(frame_length, "frame_length")
+    n_freq = np.shape(S)[-2] if np.ndim(S) >= 2 else None
+    if n_freq is not None and n_freq != frame_length // 2 + 1:
+      raise ValueError(f"frame_length must be {2 * n_freq - 2} or {2 * n_freq - 1} for S with n_freq={n_freq}, "
+                       f"got {frame_length}")
+  return _core.feature("rms", y, S, options={}, **_framing(frame_length, hop_length, center, pad_mode))
 
 
 def zero_crossing_rate(y: ArrayLike, *, frame_length: int = 2048, hop_length: int = 512, center: bool = True,
@@ -172,8 +117,8 @@ def zero_crossing_rate(y: ArrayLike, *, frame_length: int = 2048, hop_length: in
 
   Compare ``librosa.feature.zero_crossing_rate``.
   """
-  threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
-  return _zcr(*_checked(y, frame_length, hop_length, center, pad_mode), threshold)
+  return _core.feature("zero_crossing_rate", y, options={"zcr_threshold": threshold, "zcr_pad_mode": pad_mode},
+                       aliases={"zcr_threshold": "threshold"}, **_framing(frame_length, hop_length, center, pad_mode))
 
 
 _SOFT_SIGN_OFFSET = 5.0
@@ -206,9 +151,25 @@ def zero_crossing_rate_smooth(y: ArrayLike, *, frame_length: int = 2048, hop_len
     0.4961
   """
   temperature = _checks.positive_number(temperature, "temperature")
-  frames = _framed(y, frame_length, hop_length, center, pad_mode)
+  frames = framed(y, frame_length=frame_length, hop_length=hop_length, center=center, pad_mode=pad_mode)
   s = jnp.tanh(frames / temperature + _SOFT_SIGN_OFFSET)
   a, b = frames[..., 1:], frames[..., :-1]
   gate = -jnp.expm1(-(a * a + b * b) / temperature**2)
   c = 0.5 * (1 - s[..., 1:] * s[..., :-1]) * gate
   return jnp.sum(c, axis=-1) / frames.shape[-1]
+
+
+def framed(y: ArrayLike, *, frame_length: int, hop_length: int, center: bool = True,
+           pad_mode: str = "constant") -> jax.Array:
+  """The padded frames of ``y`` as every framed feature sees them, ``(..., n_frames, frame_length)``
+  (frame-major, unlike :func:`jaxdsp.frame`): the input of a custom per-frame feature or a
+  smooth surrogate.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.temporal.framed(jnp.arange(4.0), frame_length=2, hop_length=2).tolist()
+    [[0.0, 0.0], [1.0, 2.0], [3.0, 0.0]]
+  """
+  y = _checks.as_signal(y)
+  spec = _core.signal_spec(y, **_framing(frame_length, hop_length, center, pad_mode))
+  return _core.frames(y, spec.n_fft, spec.hop_length, spec.center, spec.pad_mode)

@@ -70,15 +70,15 @@ def test_batch_invariance():
 
 
 def test_compiles_once_per_shape():
-  features_module = sys.modules["jaxdsp.features"]
+  pipeline = sys.modules["jaxdsp._core.pipeline"]
   y = np.random.default_rng(12345).standard_normal((2, 4000)).astype(np.float32)
   names = ("rms", "spectral_centroid")
   jd.features(y, sr=16000, names=names, n_fft=512, hop_length=128)
-  before = features_module._features._cache_size()
+  before = pipeline._run._cache_size()
   for seed in range(3):
     y = np.random.default_rng(seed).standard_normal((2, 4000)).astype(np.float32)
     jax.block_until_ready(jd.features(y, sr=16000, names=names, n_fft=512, hop_length=128))
-  assert features_module._features._cache_size() == before
+  assert pipeline._run._cache_size() == before
 
 
 def test_features_jit_vmap_grad():
@@ -97,8 +97,8 @@ def test_features_jit_vmap_grad():
 def test_cpu_chunked_path_matches_librosa(monkeypatch, n):
   """The CPU path's cache-sized chunks, forced small (50 frames), change nothing: long signals are
   cut into overlapping pieces (n=33333), short ones grouped per step (n=5119)."""
-  from jaxdsp import _chunking
-  monkeypatch.setattr(_chunking, "CPU_CHUNK_BYTES", 50 * 1024 * 4)  # fresh lengths: fresh traces
+  from jaxdsp._core import chunking
+  monkeypatch.setattr(chunking, "CPU_CHUNK_BYTES", 50 * 1024 * 4)  # fresh lengths: fresh traces
   speech, sr = load_clip("speech_22k")
   music, _ = load_clip("music_22k")
   rows = [speech[:n], music[:n], music[-n:][::-1] * 0.1, np.zeros(n, np.float32)]

@@ -6,7 +6,7 @@ import pytest
 import scipy.signal
 
 import jaxdsp as jd
-from jaxdsp import framing
+from jaxdsp import _core
 
 RNG = np.random.default_rng(12345)
 Y = RNG.standard_normal(3001).astype(np.float32)
@@ -78,13 +78,13 @@ def test_course_scheme_is_center_false_wrap():
   assert jd.num_frames(n, frame_length=L, hop_length=H, center=False, pad_mode="wrap") == len(range(0, n, H))
   yp = np.pad(Y[:n], (0, L), mode="wrap")
   expected = np.stack([yp[i:i + L] for i in range(0, n, H)])
-  frames = framing._frames(np.asarray(Y[:n]), L, H, False, "wrap")
+  frames = _core.frames(np.asarray(Y[:n]), L, H, False, "wrap")
   np.testing.assert_array_equal(frames, expected)
 
 
 @pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric", "wrap"])
 def test_center_padding_modes_match_numpy(mode):
-  frames = framing._frames(Y[:300], 64, 16, True, mode)
+  frames = _core.frames(Y[:300], 64, 16, True, mode)
   expected = librosa.util.frame(np.pad(Y[:300], 32, mode=mode), frame_length=64, hop_length=16).T
   np.testing.assert_array_equal(frames, expected)
 
@@ -92,16 +92,16 @@ def test_center_padding_modes_match_numpy(mode):
 def test_frame_reduce_equals_frames_reduce():
   for L, H in [(256, 64), (250, 60)]:
     for center, mode in [(True, "constant"), (True, "reflect"), (False, "constant"), (False, "wrap")]:
-      frames = framing._frames(Y, L, H, center, mode)
-      np.testing.assert_allclose(framing._frame_reduce(Y, L, H, center, mode, "sum"), frames.sum(-1),
+      frames = _core.frames(Y, L, H, center, mode)
+      np.testing.assert_allclose(_core.frame_reduce(Y, L, H, center, mode, "sum"), frames.sum(-1),
                                  rtol=1e-5, atol=1e-4)
-      np.testing.assert_array_equal(framing._frame_reduce(Y, L, H, center, mode, "max"), frames.max(-1))
+      np.testing.assert_array_equal(_core.frame_reduce(Y, L, H, center, mode, "max"), frames.max(-1))
 
 
 def test_overlap_add_inverts_framing_of_ones():
   for L, H in [(64, 16), (64, 24)]:
     frames = np.ones((2, 10, L), np.float32)
-    out = framing._overlap_add(frames, H)
+    out = _core.overlap_add(frames, H)
     count = np.zeros(L + H * 9)
     for t in range(10):
       count[t * H:t * H + L] += 1

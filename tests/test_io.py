@@ -247,10 +247,10 @@ def test_16_bit_pcm_reads_exactly_as_libsndfile_converts_it(tmp_path, ext):
   sf.write(path, data, 8000, subtype="PCM_16")
   for dtype in (np.float32, np.float64):
     ref, _ = sf.read(path, dtype=np.dtype(dtype).name, always_2d=True)
-    y, native_sr = jio._read(path, mono=False, offset=0.0, duration=None, dtype=dtype)
+    y, native_sr = jio.read_host(path, mono=False, offset=0.0, duration=None, dtype=dtype)
     assert native_sr == 8000 and y.dtype == dtype
     np.testing.assert_array_equal(y, ref.T)
-    part, _ = jio._read(path, mono=True, offset=0.5, duration=1.0, dtype=dtype)
+    part, _ = jio.read_host(path, mono=True, offset=0.5, duration=1.0, dtype=dtype)
     np.testing.assert_array_equal(part, ref[4000:12000].mean(axis=1, dtype=dtype))
   np.testing.assert_array_equal(np.asarray(jd.load(path, sr=None)[0]),
                                 sf.read(path, dtype="float32")[0].mean(axis=1, dtype=np.float32))

@@ -736,8 +736,8 @@ class SoftEnvelope(nnx.Module):
     self.log_temperature = (nnx.Param if trainable else Constant)(jnp.asarray(t, param_dtype))
 
   def __call__(self, y: ArrayLike) -> jax.Array:
-    framed = temporal._framed  # pylint: disable=protected-access
-    frames = framed(y, self.frame_length, self.hop_length, self.center, self.pad_mode)
+    frames = temporal.framed(y, frame_length=self.frame_length, hop_length=self.hop_length, center=self.center,
+                             pad_mode=self.pad_mode)
     tau = jnp.exp(self.log_temperature[...]).astype(jnp.result_type(frames.dtype,
                                                                     self.log_temperature[...].dtype))
     frames = frames.astype(tau.dtype)

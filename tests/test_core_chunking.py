@@ -1,4 +1,4 @@
-"""_chunking: the CPU path's cache-sized chunks equal the whole computation (values and gradients),
+"""jaxdsp._core chunking: the CPU path's cache-sized chunks equal the whole computation (values and gradients),
 and the block-slice framing equals the gather."""
 
 import jax
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import jaxdsp as jd
-from jaxdsp import _chunking
-from jaxdsp import framing
+from jaxdsp import _core
+from jaxdsp._core import chunking as _chunking
 
 Y = np.random.default_rng(12345).standard_normal(3001).astype(np.float32)
 
@@ -18,7 +18,7 @@ def test_segment_frames_equals_gather(frame_length, hop_length):
   # block slices for (16, 4), strided blocks for (10, 4) and (12, 5), the gather fallback for (40, 3)
   x = Y[:2 * 301].reshape(2, 301)
   np.testing.assert_array_equal(_chunking.segment_frames(x, frame_length, hop_length),
-                                framing._frames(x, frame_length, hop_length))
+                                _core.frames(x, frame_length, hop_length))
 
 
 def _chunk_fn(segments):
@@ -42,7 +42,7 @@ def test_map_frames_chunked_equals_whole(center, pad_mode, rows, chunk_frames):
   chunked = _chunking.map_frames(_chunk_fn, y, 64, 16, center, pad_mode, chunk_frames=chunk_frames)
   n_frames = jd.num_frames(400, frame_length=64, hop_length=16, center=center, pad_mode=pad_mode)
   assert whole["S"].shape == (1, rows, 33, n_frames) and whole["energy"].shape == (1, rows, n_frames)
-  np.testing.assert_allclose(whole["energy"], (framing._frames(y, 64, 16, center, pad_mode) ** 2).sum(-1),
+  np.testing.assert_allclose(whole["energy"], (_core.frames(y, 64, 16, center, pad_mode) ** 2).sum(-1),
                              rtol=1e-5)
   for k in whole:
     np.testing.assert_allclose(chunked[k], whole[k], rtol=1e-5, atol=1e-5)

@@ -1,13 +1,17 @@
-"""How framed work runs: in cache-sized chunks on CPU, whole elsewhere (private).
+"""How framed work runs: in cache-sized chunks on CPU, whole elsewhere.
 
 :func:`map_frames` applies a per-chunk function to the frames of a padded signal and reassembles
-its outputs; every STFT-based and framed feature goes through it (``jaxdsp.spectral``,
-``jaxdsp.features``, the zero-crossing rate). The padding and framing rules themselves are
-:mod:`jaxdsp.framing`'s.
+its outputs; every STFT-based and framed feature goes through it (the core's fused pipeline, the
+zero-crossing rate). The padding and framing rules themselves are :mod:`jaxdsp._core.framing`'.
+
+:func:`cpu_path` picks the layouts: cache-sized chunks and the banded mel product on CPU, whole
+batches and dense products on accelerators. :func:`force_layout` overrides it (the tests run the
+accelerator branch on CPU with it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -15,14 +19,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdsp import framing
+from jaxdsp._core import framing
 
 
 def segment_frames(x: jax.Array, frame_length: int, hop_length: int) -> jax.Array:
   """Frames of an already padded signal, ``(..., n) -> (..., n_frames, frame_length)``.
 
   Built from shifted strided slices of ``gcd(frame_length, hop_length)``-sample blocks, joined by
-  one concatenation (a plain copy); falls back to the gather of :func:`jaxdsp.framing._frames` when
+  one concatenation (a plain copy); falls back to the gather of :func:`jaxdsp._core.framing.frames` when
   a frame spans more than 16 blocks. On the cache-sized chunks of :func:`map_frames` this measured
   1.3× faster than the gather for the STFT on XLA:CPU (the gather wins on whole, memory-bound
   batches).
@@ -31,7 +35,7 @@ def segment_frames(x: jax.Array, frame_length: int, hop_length: int) -> jax.Arra
   g = math.gcd(frame_length, hop_length)
   r, s = frame_length // g, hop_length // g
   if r > 16:
-    return x[..., framing._frame_index(n_frames, frame_length, hop_length)]
+    return x[..., framing.frame_index(n_frames, frame_length, hop_length)]
   n_blocks = (n_frames - 1) * s + r
   b = x[..., : n_blocks * g].reshape(*x.shape[:-1], n_blocks, g)
   return jnp.concatenate([b[..., j : j + (n_frames - 1) * s + 1 : s, :] for j in range(r)], axis=-1)
@@ -45,10 +49,29 @@ def segment_frames(x: jax.Array, frame_length: int, hop_length: int) -> jax.Arra
 CPU_CHUNK_BYTES = 6 * 2**20
 
 
+_FORCED: list[bool | None] = [None]
+
+
 def cpu_path() -> bool:
   """Whether traced code takes the CPU layouts (cache-sized chunks, the banded mel product);
-  accelerators take whole batches and dense products."""
+  accelerators take whole batches and dense products. Read at trace time."""
+  if _FORCED[0] is not None:
+    return _FORCED[0]
   return jax.default_backend() == "cpu"
+
+
+@contextlib.contextmanager
+def force_layout(cpu: bool):
+  """Within the block, traced code takes the CPU (``cpu=True``) or the accelerator layouts whatever
+  the backend. Compiled functions are cached per layout only through this switch, so the caches are
+  cleared on entry and exit (``jax.clear_caches``)."""
+  jax.clear_caches()
+  _FORCED[0] = bool(cpu)
+  try:
+    yield
+  finally:
+    _FORCED[0] = None
+    jax.clear_caches()
 
 
 def chunk_frames_for(frame_length: int, dtype: Any) -> int | None:
@@ -73,13 +96,13 @@ def map_frames(fn, y: jax.Array, frame_length: int, hop_length: int, center: boo
   """
   if chunk_frames == -1:
     chunk_frames = chunk_frames_for(frame_length, y.dtype)
-  left, right = framing._pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode)
+  left, right = framing.pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode)
   batch = y.shape[:-1]
   y = y.reshape(-1, y.shape[-1])
   n_rows, n = y.shape
   n_frames = 1 + (n + left + right - frame_length) // hop_length
   unbatch = lambda a: a.reshape(*batch, *a.shape[1:])
-  padded = lambda rows, length: framing._pad(rows, left, right, pad_mode)[:, :length]
+  padded = lambda rows, length: framing.pad(rows, left, right, pad_mode)[:, :length]
   if chunk_frames is None or n_rows * n_frames <= chunk_frames:
     return jax.tree.map(unbatch, fn(padded(y, (n_frames - 1) * hop_length + frame_length)))
   per_piece = min(n_frames, chunk_frames)              # frames per piece of a signal
@@ -92,7 +115,7 @@ def map_frames(fn, y: jax.Array, frame_length: int, hop_length: int, center: boo
       step = lambda i: fn(padded(jax.lax.dynamic_slice_in_dim(y, i * group, group), piece_len))
       out = jax.lax.map(step, jnp.arange(n_rows // group))
       return jax.tree.map(lambda a: unbatch(a.reshape(n_rows, *a.shape[2:])), out)
-  y = framing._pad(y, left, right, pad_mode)
+  y = framing.pad(y, left, right, pad_mode)
   needed = (n_pieces - 1) * per_piece * hop_length + piece_len
   if needed > y.shape[-1]:  # the last piece's surplus frames read zeros and are dropped below
     y = jnp.pad(y, ((0, 0), (0, needed - y.shape[-1])))

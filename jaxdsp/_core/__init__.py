@@ -1,0 +1,75 @@
+"""The feature core of jaxdsp (private): one STFT, one set of reducers, one registry, one pipeline.
+
+Public modules (``spectral``, ``spectral_features``, ``mel``, ``temporal``, ``fused``, ``batch``,
+``cli``) check their arguments and call the core. Code outside ``jaxdsp._core`` uses only the names
+listed in ``__all__`` below; everything else inside may change without notice.
+
+Layout inside: :mod:`~jaxdsp._core.framing` (padding rules, framing, frame reductions),
+:mod:`~jaxdsp._core.chunking` (cache-sized chunks on CPU, whole batches on accelerators),
+:mod:`~jaxdsp._core.stft` (windows, :class:`StftSpec`, the framed FFT, the ``y``-or-``S`` rule),
+:mod:`~jaxdsp._core.filters` (mel scale, filterbank, DCT), :mod:`~jaxdsp._core.reducers` (each
+formula once, for both spectrum layouts), :mod:`~jaxdsp._core.registry` (features, options and
+their checks), :mod:`~jaxdsp._core.pipeline` (the fused pass and the in-place ``S`` path).
+"""
+
+from jaxdsp._core.chunking import cpu_path
+from jaxdsp._core.chunking import force_layout
+from jaxdsp._core.chunking import map_frames
+from jaxdsp._core.filters import hz_to_mel
+from jaxdsp._core.filters import mel_matrix
+from jaxdsp._core.filters import mel_to_hz
+from jaxdsp._core.framing import PAD_MODES
+from jaxdsp._core.framing import check_framing
+from jaxdsp._core.framing import frame_reduce
+from jaxdsp._core.framing import frames
+from jaxdsp._core.framing import overlap_add
+from jaxdsp._core.framing import pad_widths
+from jaxdsp._core.pipeline import feature
+from jaxdsp._core.pipeline import features
+from jaxdsp._core.pipeline import from_spectrogram
+from jaxdsp._core.pipeline import run
+from jaxdsp._core.pipeline import signal_spec
+from jaxdsp._core.reducers import db
+from jaxdsp._core.registry import DEFAULT_FEATURES
+from jaxdsp._core.registry import FEATURE_NAMES
+from jaxdsp._core.registry import OPTIONS
+from jaxdsp._core.registry import REGISTRY
+from jaxdsp._core.registry import SHARED_OPTIONS
+from jaxdsp._core.registry import config
+from jaxdsp._core.registry import feature_names
+from jaxdsp._core.stft import WINDOWS
+from jaxdsp._core.stft import StftSpec
+from jaxdsp._core.stft import window_array
+from jaxdsp._core.stft import y_or_S
+
+__all__ = (
+    "DEFAULT_FEATURES",
+    "FEATURE_NAMES",
+    "OPTIONS",
+    "PAD_MODES",
+    "REGISTRY",
+    "SHARED_OPTIONS",
+    "StftSpec",
+    "WINDOWS",
+    "check_framing",
+    "config",
+    "cpu_path",
+    "db",
+    "feature",
+    "feature_names",
+    "features",
+    "force_layout",
+    "frame_reduce",
+    "frames",
+    "hz_to_mel",
+    "from_spectrogram",
+    "map_frames",
+    "mel_matrix",
+    "mel_to_hz",
+    "overlap_add",
+    "pad_widths",
+    "run",
+    "signal_spec",
+    "window_array",
+    "y_or_S",
+)

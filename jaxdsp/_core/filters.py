@@ -1,0 +1,153 @@
+"""Filters of the core, built in NumPy (float64) from static arguments: the mel scale, the mel
+filterbank with its banded-product plan, and the DCT-II basis of the cepstrum."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from jaxdsp import _checks
+
+# Slaney's Auditory Toolbox scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above.
+_F_SP = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOGSTEP = math.log(6.4) / 27.0
+
+
+def xp_of(x):
+  return np if isinstance(x, (np.ndarray, float, int, np.generic, list, tuple)) else jnp
+
+
+def hz_to_mel(frequencies: ArrayLike, *, htk: bool = False) -> Any:
+  """Hz to mels: Slaney's scale (default) or HTK's ``2595·log10(1 + f/700)``.
+
+  Slaney: ``m = f / (200/3)`` below 1 kHz, ``15 + log(f / 1000) / (log(6.4) / 27)`` above.
+  NumPy in, NumPy out (float64); JAX in, JAX out (differentiable).
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> float(jd.hz_to_mel(1000.0)), round(float(jd.hz_to_mel(1000.0, htk=True)), 3)
+    (15.0, 999.986)
+
+  Compare ``librosa.hz_to_mel``.
+  """
+  xp = xp_of(frequencies)
+  f = xp.asarray(frequencies, dtype=float) if xp is np else jnp.asarray(frequencies)
+  if htk:
+    return 2595.0 * xp.log10(1.0 + f / 700.0)
+  log_region = f >= _MIN_LOG_HZ
+  safe = xp.where(log_region, f, _MIN_LOG_HZ)
+  return xp.where(log_region, _MIN_LOG_MEL + xp.log(safe / _MIN_LOG_HZ) / _LOGSTEP, f / _F_SP)
+
+
+def mel_to_hz(mels: ArrayLike, *, htk: bool = False) -> Any:
+  """Mels to Hz, the inverse of :func:`hz_to_mel`.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> float(jd.mel_to_hz(15.0))
+    1000.0
+
+  Compare ``librosa.mel_to_hz``.
+  """
+  xp = xp_of(mels)
+  m = xp.asarray(mels, dtype=float) if xp is np else jnp.asarray(mels)
+  if htk:
+    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+  log_region = m >= _MIN_LOG_MEL
+  safe = xp.where(log_region, m, _MIN_LOG_MEL)
+  return xp.where(log_region, _MIN_LOG_HZ * xp.exp(_LOGSTEP * (safe - _MIN_LOG_MEL)), _F_SP * m)
+
+
+@functools.lru_cache(maxsize=64)
+def mel_np(sr: float, n_fft: int, n_mels: int, fmin: float, fmax: float, htk: bool, norm: Any) -> np.ndarray:
+  fftfreqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+  mel_f = mel_to_hz(np.linspace(hz_to_mel(fmin, htk=htk), hz_to_mel(fmax, htk=htk), n_mels + 2), htk=htk)
+  fdiff = np.diff(mel_f)
+  ramps = np.subtract.outer(mel_f, fftfreqs)
+  lower = -ramps[:-2] / fdiff[:-1, None]
+  upper = ramps[2:] / fdiff[1:, None]
+  weights = np.maximum(0.0, np.minimum(lower, upper))
+  if norm == "slaney":
+    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, None]
+  elif norm is not None:
+    lengths = np.linalg.norm(weights, ord=norm, axis=-1, keepdims=True)
+    weights = weights / np.where(lengths < np.finfo(float).tiny, 1.0, lengths)
+  weights.setflags(write=False)
+  return weights
+
+
+def mel_matrix(*, sr, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
+  """The checked mel filterbank ``(n_mels, 1 + n_fft // 2)`` in float64 (read-only, cached)."""
+  return mel_np(*mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm))
+
+
+def mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> tuple:
+  """:func:`mel_filterbank`'s arguments checked and normalised (the key of ``mel_np``)."""
+  sr = _checks.sample_rate(sr)
+  n_fft = _checks.positive_int(n_fft, "n_fft")
+  n_mels = _checks.positive_int(n_mels, "n_mels")
+  fmin = _checks.positive_number(fmin, "fmin", allow_zero=True)
+  fmax = sr / 2.0 if fmax is None else _checks.positive_number(fmax, "fmax")
+  if fmax > sr / 2.0 + 1e-9 or fmin >= fmax:
+    raise ValueError(f"fmax must be in (fmin, sr/2]=({fmin}, {sr / 2}], got {fmax}")
+  if norm is not None and norm != "slaney" and not isinstance(norm, (int, float)):
+    raise ValueError(f"norm must be 'slaney', a number or None, got {norm!r}")
+  return sr, n_fft, n_mels, fmin, float(fmax), bool(htk), norm
+
+
+# Cost of one more group of the banded mel product, in multiply-adds per frame (band × bin): on
+# XLA:CPU, 64 bands over 1025 bins in 7 groups (8,758 of the 65,600 products) took 0.83 ms per
+# 1,384 frames against 1.70 ms dense; 15 groups (4,618) 1.12 ms, 4 groups (14,653) 0.96 ms.
+_GROUP_COST = 1024
+
+
+@functools.lru_cache(maxsize=64)
+def bands(*mel_args) -> tuple[tuple[int, int, int, int], ...]:
+  """Groups ``(m0, m1, f0, f1)`` of consecutive filters: rows ``m0:m1`` of the filterbank are zero
+  outside bins ``f0:f1``. Chosen to minimise ``Σ (m1 - m0)(f1 - f0) + _GROUP_COST`` per group
+  (dynamic programming over the split points); a triangular filter is nonzero over a few bins, so
+  the banded product does a fraction of the dense one's work."""
+  nonzero = mel_np(*mel_args) != 0
+  n_mels = nonzero.shape[0]
+  lo = [int(np.argmax(r)) if r.any() else nonzero.shape[1] for r in nonzero]
+  hi = [int(len(r) - np.argmax(r[::-1])) if r.any() else 0 for r in nonzero]
+
+  def span(i, j):
+    f0, f1 = min(lo[i:j]), max(hi[i:j])
+    return (f0, f1) if f1 > f0 else (0, 0)
+
+  best, split = [0] + [math.inf] * n_mels, [0] * (n_mels + 1)
+  for j in range(1, n_mels + 1):
+    f0, f1 = math.inf, 0
+    for i in range(j - 1, -1, -1):  # the group i:j, its bin range grown one filter at a time
+      f0, f1 = min(f0, lo[i]), max(f1, hi[i])
+      cost = best[i] + (j - i) * max(0, f1 - f0) + _GROUP_COST
+      if cost < best[j]:
+        best[j], split[j] = cost, i
+  groups, j = [], n_mels
+  while j:
+    groups.append((split[j], j, *span(split[j], j)))
+    j = split[j]
+  return tuple(groups[::-1])
+
+
+@functools.lru_cache(maxsize=32)
+def dct_np(n_mfcc: int, n_mels: int, norm: str | None) -> np.ndarray:
+  """DCT-II matrix ``(n_mfcc, n_mels)``, scipy's ``dct(type=2, norm=norm)`` as a matrix product."""
+  k = np.arange(n_mfcc)[:, None]
+  n = np.arange(n_mels)[None, :]
+  basis = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * n_mels))
+  if norm == "ortho":
+    basis *= np.sqrt(1.0 / (2 * n_mels))
+    basis[0] /= np.sqrt(2.0)
+  return basis
+
+

@@ -1,0 +1,223 @@
+"""The framed reducers of the core: one implementation of each formula, for both layouts.
+
+A spectral reducer takes a spectrum with its frequency axis at ``axis``: ``-2`` for the public
+layout ``(..., n_freq, n_frames)`` (a spectrogram ``S`` given by the user, read as it is, without a
+transpose) or ``-1`` for the frequency-last chunks of the fused STFT pipeline
+(``(c, n_frames, n_freq)``). Either way it returns the frame axis last. Time-domain reducers take
+the signal. Arguments are assumed checked (see :mod:`jaxdsp._core.registry`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxdsp import _ops
+from jaxdsp._core import chunking
+from jaxdsp._core import filters
+from jaxdsp._core import framing
+
+
+def _per_bin(v: jax.Array, axis: int) -> jax.Array:
+  """A ``(n_freq,)`` vector (or a ``(n_freq, n_frames)`` grid) broadcastable against the spectrum."""
+  return v[:, None] if axis == -2 and v.ndim == 1 else v
+
+
+def _per_frame(v: jax.Array, axis: int) -> jax.Array:
+  """A ``(..., n_frames)`` per-frame value broadcastable against the spectrum."""
+  return jnp.expand_dims(v, axis)
+
+
+def _safe_divide(num: jax.Array, total: jax.Array) -> jax.Array:
+  return num / jnp.where(total < jnp.finfo(total.dtype).tiny, 1, total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spectral shape.
+
+
+def centroid(S: jax.Array, freq: jax.Array, axis: int) -> jax.Array:
+  """``Σ_f freq[f] · S[f, t] / Σ_f S[f, t]`` (0 for silent frames).
+
+  Frequency last (the pipeline's chunks), both sums run as one ``(n_freq, 2)`` matrix product: on
+  XLA:CPU the element-wise form broadcast ``freq`` over the chunk and reduced it twice. HIGHEST
+  keeps float32 sums where accelerators would round to TF32/bf16. In the public layout the two sums
+  are element-wise reductions over axis -2, which XLA fuses into one read of ``S`` (there the
+  matrix product, contracting a non-minor axis, measured several times slower).
+  """
+  if axis == -1 and freq.ndim == 1:
+    ones_freq = jnp.stack([jnp.ones_like(freq), freq], axis=-1)
+    sums = jnp.einsum("...f,fk->...k", S, ones_freq, precision=jax.lax.Precision.HIGHEST)
+    return _safe_divide(sums[..., 1], sums[..., 0])
+  return _safe_divide(jnp.sum(S * _per_bin(freq, axis), axis=axis), jnp.sum(S, axis=axis))
+
+
+def bandwidth(S: jax.Array, freq: jax.Array, centre: jax.Array, p: float, norm: bool, axis: int) -> jax.Array:
+  """``(Σ_f S'[f, t] · |freq[f] - centre[t]|^p)^(1/p)``, ``S'`` normalised to sum 1 per frame when
+  ``norm``."""
+  deviation = _ops.safe_pow(jnp.abs(_per_bin(freq, axis) - _per_frame(centre, axis)), p)
+  moment = jnp.sum(S * deviation, axis=axis)
+  if norm:
+    moment = _safe_divide(moment, jnp.sum(S, axis=axis))
+  return _ops.safe_pow(moment, 1.0 / p)
+
+
+def rolloff_block(n_freq: int) -> int:
+  """Bins per block of :func:`rolloff`: a divisor of ``n_freq`` in [16, 64], the nearest to 32 (the
+  blocks are then a reshape, not a padded copy: 1025 bins -> 41 blocks of 25), else 32."""
+  divisors = [b for b in range(16, 65) if n_freq % b == 0]
+  return min(divisors, key=lambda b: (abs(b - 32), b)) if divisors else 32
+
+
+def rolloff(S: jax.Array, freq: jax.Array, roll_percent: float, axis: int) -> jax.Array:
+  """The lowest bin frequency at which the cumulative sum of ``S`` reaches ``roll_percent`` of the
+  frame's total, found coarse-to-fine.
+
+  A full ``cumsum`` over 1025 bins is slow on XLA:CPU, so the cumulative sum runs over blocks of
+  about 32 bins (:func:`rolloff_block`), then within the one block that crosses the threshold.
+  Since ``S >= 0`` the cumulative sum is monotone and the first bin reaching the threshold is the
+  number of bins below it.
+  """
+  n_freq = S.shape[axis]
+  B = rolloff_block(n_freq)
+  n_blocks = -(-n_freq // B)
+  widths = [(0, 0)] * S.ndim
+  widths[axis] = (0, n_blocks * B - n_freq)
+  padded = jnp.pad(S, widths)
+  if axis == -1:  # (..., t, blocks, B)
+    blocks = padded.reshape(*S.shape[:-1], n_blocks, B)
+  else:           # (..., blocks, B, t)
+    blocks = padded.reshape(*S.shape[:-2], n_blocks, B, S.shape[-1])
+  inner = axis                     # the within-block axis of `blocks`
+  block_cum = jnp.cumsum(jnp.sum(blocks, axis=inner), axis=axis)          # blocks at `axis`
+  threshold = roll_percent * jax.lax.index_in_dim(block_cum, n_blocks - 1, axis=axis, keepdims=True)
+  k = jnp.minimum(jnp.sum(block_cum < threshold, axis=axis), n_blocks - 1)  # (..., t): crossing block
+  prev = _per_frame(jnp.maximum(k - 1, 0), axis)
+  before = jnp.where(k > 0, jnp.squeeze(jnp.take_along_axis(block_cum, prev, axis=axis), axis), 0)
+  block_axis = axis - 1
+  inside = jnp.take_along_axis(blocks, jnp.expand_dims(_per_frame(k, axis), block_axis), axis=block_axis)
+  inside = jnp.squeeze(inside, block_axis)                                # (..., B) at `axis`
+  cum = _per_frame(before, axis) + jnp.cumsum(inside, axis=axis)
+  j = jnp.minimum(jnp.sum(cum < threshold, axis=axis), B - 1)
+  idx = jnp.minimum(k * B + j, n_freq - 1)
+  if freq.ndim == 1:
+    return jnp.take(freq, idx)
+  grid = jnp.broadcast_to(freq, S.shape)  # per-frame frequencies (public layout only)
+  return jnp.squeeze(jnp.take_along_axis(grid, _per_frame(idx, axis), axis=axis), axis)
+
+
+def flatness(S: jax.Array, amin: float, power: float, axis: int) -> jax.Array:
+  """``exp(mean_f log P) / mean_f P`` with ``P = max(amin, S^power)``."""
+  P = jnp.maximum(amin, _ops.safe_pow(S, power))
+  return jnp.exp(jnp.mean(jnp.log(P), axis=axis)) / jnp.mean(P, axis=axis)
+
+
+def rms_of_spectrum(S: jax.Array, frame_length: int, axis: int) -> jax.Array:
+  """RMS by Parseval, as librosa: ``sqrt(2 Σ_f w[f] |S[f, t]|² / frame_length²)`` with the DC (and,
+  for even ``frame_length``, the Nyquist) bin weighted ½."""
+  x = _ops.abs2(S)
+  weights = np.ones(S.shape[axis])
+  weights[0] = 0.5
+  if frame_length % 2 == 0:
+    weights[-1] = 0.5
+  power = 2 * jnp.sum(x * _per_bin(jnp.asarray(weights, x.dtype), axis), axis=axis) / frame_length**2
+  return _ops.safe_sqrt(power)
+
+
+def to_public(S: jax.Array, axis: int) -> jax.Array:
+  """A spectrum in the public layout ``(..., n_freq, n_frames)``."""
+  return jnp.swapaxes(S, -1, -2) if axis == -1 else S
+
+
+# ---------------------------------------------------------------------------------------------
+# Mel, decibels, cepstrum.
+
+
+def mel(S: jax.Array, fb: jax.Array, bands: tuple, axis: int) -> jax.Array:
+  """``fb · S`` -> ``(..., n_mels, n_frames)``.
+
+  With ``bands`` (:func:`jaxdsp._core.filters.bands` of ``fb``) on the CPU layout, each group of
+  filters multiplies only the bins where it is nonzero (the same sums; 2× faster for 64 filters of
+  1025 bins). Accelerators, whose matrix units favour one dense product, take it dense. HIGHEST
+  keeps float32 sums (no TF32)."""
+  fb = fb.astype(S.dtype)
+  product = functools.partial(jnp.einsum, "...tf,mf->...mt" if axis == -1 else "...ft,mf->...mt",
+                              precision=jax.lax.Precision.HIGHEST)
+  if bands and chunking.cpu_path():
+    take = lambda f0, f1: jax.lax.slice_in_dim(S, f0, f1, axis=axis)  # noqa: E731
+    return jnp.concatenate([product(take(f0, f1), fb[m0:m1, f0:f1]) for m0, m1, f0, f1 in bands], axis=-2)
+  return product(S, fb)
+
+
+def db(S: jax.Array, *, amin: float, top_db: float | None, ref: jax.Array | float = 1.0, axes=(-2, -1),
+       n_valid: jax.Array | None = None) -> jax.Array:
+  """``10 log10(max(amin, S)) - 10 log10(max(amin, ref))`` clipped to ``top_db`` below each
+  example's peak over ``axes``; with ``n_valid`` (``(batch,)`` frame counts) the peak is taken over
+  each row's first ``n_valid`` frames only."""
+  log_spec = 10.0 * jnp.log10(jnp.maximum(amin, S)) - 10.0 * jnp.log10(jnp.maximum(amin, ref))
+  if top_db is None:
+    return log_spec
+  masked = log_spec if n_valid is None else mask_frames(log_spec, n_valid, -jnp.inf)
+  peak = jnp.max(masked, axis=axes, keepdims=True)
+  return jnp.maximum(log_spec, peak - top_db)
+
+
+def mask_frames(x: jax.Array, n_valid: jax.Array, fill: float) -> jax.Array:
+  """``x`` (B, ..., T) with the frames at or beyond each row's ``n_valid`` set to ``fill``."""
+  keep = jnp.arange(x.shape[-1]) < n_valid.reshape((-1,) + (1,) * (x.ndim - 1))
+  return jnp.where(keep, x, jnp.asarray(fill, x.dtype))
+
+
+def cepstrum(S_db: jax.Array, n_mfcc: int, lifter: float, norm: str | None = "ortho") -> jax.Array:
+  """DCT-II over the mel axis (-2) of a dB mel spectrogram, first ``n_mfcc`` coefficients, each
+  scaled by ``1 + (lifter / 2)·sin(π(k + 1) / lifter)`` when ``lifter > 0``."""
+  basis = filters.dct_np(n_mfcc, S_db.shape[-2], norm)
+  if lifter > 0:
+    basis = basis * (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, n_mfcc + 1) / lifter))[:, None]
+  return jnp.einsum("km,...mt->...kt", jnp.asarray(basis, S_db.dtype), S_db)
+
+
+# ---------------------------------------------------------------------------------------------
+# Time domain: whole signals (their framing is framing.frame_reduce or the chunked ZCR).
+
+
+def envelope(y: jax.Array, frame_length: int, hop_length: int, center: bool, pad_mode: str) -> jax.Array:
+  """``max_k y[t·hop + k]`` per frame."""
+  return framing.frame_reduce(y, frame_length, hop_length, center, pad_mode, "max")
+
+
+def rms(y: jax.Array, frame_length: int, hop_length: int, center: bool, pad_mode: str) -> jax.Array:
+  """``sqrt(mean_k y[t·hop + k]²)`` per frame."""
+  energy = framing.frame_reduce(y * y, frame_length, hop_length, center, pad_mode, "sum")
+  return _ops.safe_sqrt(energy / frame_length)
+
+
+def signs(x: jax.Array, threshold: float) -> jax.Array:
+  """``signbit`` after zeroing ``|x| <= threshold`` (librosa's ``zero_pos=True``)."""
+  return jnp.where(jnp.abs(x) <= threshold, False, jnp.signbit(x))
+
+
+def _zcr_segments(segments: jax.Array, frame_length: int, hop_length: int, threshold: float) -> jax.Array:
+  """ZCR of the frames of padded segments: crossings between consecutive samples, summed per frame
+  by block sums (the pair straddling a frame start belongs to the previous frame only)."""
+  s = signs(segments, threshold)
+  c = jnp.concatenate([jnp.zeros_like(s[..., :1]), s[..., 1:] != s[..., :-1]], axis=-1).astype(segments.dtype)
+  count = framing.frame_reduce(c, frame_length, hop_length, False, "constant", "sum")
+  starts = c[..., : (count.shape[-1] - 1) * hop_length + 1 : hop_length]
+  return (count - starts) / frame_length
+
+
+def zcr(y: jax.Array, frame_length: int, hop_length: int, center: bool, pad_mode: str,
+        threshold: float) -> jax.Array:
+  """The fraction of sample pairs in each frame whose signs differ.
+
+  Chunked only when the signal is padded. O(n) work: chunks pay off by keeping the padded copy in
+  cache, but on XLA:CPU the block reduction of an unpadded chunk, a slice of the loop-invariant
+  signal, ran 10× slower than on the whole batch.
+  """
+  padded = any(framing.pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode))
+  return chunking.map_frames(lambda seg: _zcr_segments(seg, frame_length, hop_length, threshold), y,
+                             frame_length, hop_length, center, pad_mode, chunk_frames=-1 if padded else None)

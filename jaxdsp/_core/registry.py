@@ -1,0 +1,232 @@
+"""The feature registry: each feature's name, what it reduces, its options and their defaults.
+
+A :class:`Feature` says what it needs (``needs``: the signal, or one of the spectra of the fused
+STFT pass: the complex STFT, its magnitude, power, ``|STFT|^power``, the mel spectrogram), how it
+reduces that per chunk of frames (``reduce``), what runs once the chunks are reassembled
+(``finish``: dB scaling and the cepstrum, whose ``top_db`` peak is per example), and which options
+it reads with their defaults. :data:`OPTIONS` holds each option's one check, so that
+:func:`jaxdsp.features`, the single functions, :func:`jaxdsp.batch.extract` and the CLI accept and
+refuse the same values with the same message.
+
+Adding a feature is one :data:`REGISTRY` entry plus its reducer (in :mod:`jaxdsp._core.reducers`);
+``features()``, ``batch.extract`` and ``jaxdsp extract`` derive their names and options from here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from jaxdsp import _checks
+from jaxdsp._core import reducers
+
+
+# ---------------------------------------------------------------------------------------------
+# Options: one check each.
+
+
+def _number_or_none(check: Callable) -> Callable:
+  return lambda value, name: None if value is None else check(value, name)
+
+
+def _fraction(value: Any, name: str) -> float:
+  """A real number strictly between 0 and 1 (Python or NumPy scalar)."""
+  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    raise TypeError(f"{name} must be a real number in (0, 1), got {value!r}")
+  if not (math.isfinite(value) and 0.0 < value < 1.0):
+    raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+  return float(value)
+
+
+def _flag(value: Any, name: str) -> bool:
+  if not isinstance(value, (bool, np.bool_)):
+    raise TypeError(f"{name} must be a bool, got {value!r}")
+  return bool(value)
+
+
+def _mel_norm(value: Any, name: str) -> Any:
+  if value is None or value == "slaney":
+    return value
+  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    raise ValueError(f"{name} must be 'slaney', a number or None, got {value!r}")
+  return float(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+  """A feature option: its default and its one check (``check(value, name)`` returns the value
+  normalised to a hashable Python scalar or raises ``ValueError``/``TypeError`` naming ``name``)."""
+
+  default: Any
+  check: Callable[[Any, str], Any]
+  doc: str
+
+
+OPTIONS: dict[str, Option] = {
+    "sr": Option(22050, _checks.sample_rate, "sample rate (Hz)"),
+    "power": Option(2.0, lambda v, n: _checks.positive_number(v, n), "exponent of the magnitude"),
+    "n_mels": Option(128, _checks.positive_int, "number of mel bands"),
+    "fmin": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True), "lowest mel edge (Hz)"),
+    "fmax": Option(None, _number_or_none(_checks.positive_number), "highest mel edge (Hz), default sr / 2"),
+    "htk": Option(False, _flag, "HTK mel scale instead of Slaney's"),
+    "mel_norm": Option("slaney", _mel_norm, "mel filter normalisation: 'slaney', a p-norm or None"),
+    "n_mfcc": Option(20, _checks.positive_int, "number of MFCCs"),
+    "lifter": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True), "cepstral liftering"),
+    "dct_norm": Option("ortho", lambda v, n: _checks.choice(v, n, ("ortho", None)), "DCT normalisation"),
+    "top_db": Option(80.0, _number_or_none(lambda v, n: _checks.positive_number(v, n, allow_zero=True)),
+                     "dB range below each example's peak, or None"),
+    "amin": Option(1e-10, _checks.positive_number, "floor before the logarithm"),
+    "roll_percent": Option(0.85, _fraction, "roll-off fraction, in (0, 1)"),
+    "p": Option(2.0, _checks.positive_number, "bandwidth order, > 0"),
+    "norm": Option(True, _flag, "bandwidth: normalise each frame's spectrum to sum 1"),
+    "zcr_threshold": Option(1e-10, lambda v, n: _checks.positive_number(v, n, allow_zero=True),
+                            "amplitudes at or below it count as zero in the zero-crossing rate"),
+    "zcr_pad_mode": Option("edge", lambda v, n: v, "centre padding of the zero-crossing rate"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Features. ``reduce(ctx, cfg)`` reads a spectra context (``jaxdsp._core.pipeline.Spectra``: the
+# spectra of one chunk, or a given spectrogram) or, for ``needs == "signal"``, ``(y, spec, cfg)``.
+
+
+@dataclasses.dataclass(frozen=True)
+class Feature:
+  """One registered feature.
+
+  Attributes:
+    name: the public name (also the function's name where jaxdsp has one).
+    needs: ``"signal"`` (framed from the signal, outside the STFT pass), ``"complex"``,
+      ``"magnitude"``, ``"power"``, ``"spectrum"`` (``|STFT|^power``) or ``"mel"``.
+    reduce: the per-chunk reduction, frame axis last.
+    options: option name -> this feature's default (names of :data:`OPTIONS`).
+    finish: applied to the reassembled result, ``finish(x, cfg, n_valid)``.
+    from_S: how a given spectrogram ``S`` is read: ``"magnitude"``, ``"spectrum"`` (already raised to
+      ``power``) or ``None`` (no ``S`` input); or a function ``(S, cfg, n_fft) -> result`` (``n_fft``:
+      the FFT size ``S`` came from).
+    doc: one line for listings.
+  """
+
+  name: str
+  needs: str
+  reduce: Callable
+  options: dict[str, Any]
+  finish: Callable | None = None
+  from_S: str | Callable | None = None
+  doc: str = ""
+
+
+def _rms_signal(y, spec, cfg):
+  return reducers.rms(y, spec.n_fft, spec.hop_length, spec.center, spec.pad_mode)
+
+
+def _rms_from_S(S, cfg, frame_length):
+  return reducers.rms_of_spectrum(S, frame_length, -2)
+
+
+def _envelope(y, spec, cfg):
+  return reducers.envelope(y, spec.n_fft, spec.hop_length, spec.center, spec.pad_mode)
+
+
+def _zcr(y, spec, cfg):
+  return reducers.zcr(y, spec.n_fft, spec.hop_length, spec.center, cfg["zcr_pad_mode"], cfg["zcr_threshold"])
+
+
+def _db_finish(x, cfg, n_valid):
+  return reducers.db(x, amin=cfg["amin"], top_db=cfg["top_db"], n_valid=n_valid)
+
+
+def _mfcc_finish(M, cfg, n_valid):
+  if n_valid is not None:  # frames past a row's end hold padding: they enter neither the peak nor the DCT
+    M = reducers.mask_frames(M, n_valid, 0.0)
+  return _cepstrum(reducers.db(M, amin=1e-10, top_db=cfg["top_db"], n_valid=n_valid), cfg)
+
+
+def _cepstrum(S_db, cfg, n_fft=None):
+  del n_fft  # the mel spectrogram has no FFT size
+  return reducers.cepstrum(S_db, cfg["n_mfcc"], cfg["lifter"], cfg["dct_norm"])
+
+
+_MEL = {"sr": 22050, "power": 2.0, "n_mels": 128, "fmin": 0.0, "fmax": None, "htk": False, "mel_norm": "slaney"}
+_FREQ = {"sr": 22050}
+
+_ENTRIES = (
+    Feature("amplitude_envelope", "signal", _envelope, {}, doc="maximum sample of each frame"),
+    Feature("rms", "signal", _rms_signal, {}, from_S=_rms_from_S, doc="root-mean-square of each frame"),
+    Feature("zero_crossing_rate", "signal", _zcr, {"zcr_threshold": 1e-10, "zcr_pad_mode": "edge"},
+            doc="fraction of sign changes per frame"),
+    Feature("stft", "complex", lambda ctx, cfg: reducers.to_public(ctx.complex, ctx.axis), {},
+            doc="complex STFT"),
+    Feature("spectrogram", "spectrum", lambda ctx, cfg: reducers.to_public(ctx.pow(cfg["power"]), ctx.axis),
+            {"power": 1.0}, doc="magnitude spectrogram |STFT|^power"),
+    Feature("spectrogram_db", "power", lambda ctx, cfg: reducers.to_public(ctx.power, ctx.axis),
+            {"amin": 1e-10, "top_db": 80.0}, finish=_db_finish, doc="spectrogram in dB (per-example top_db)"),
+    Feature("spectral_centroid", "magnitude", lambda ctx, cfg: ctx.centroid(cfg), dict(_FREQ),
+            from_S="magnitude", doc="magnitude-weighted mean frequency"),
+    Feature("spectral_bandwidth", "magnitude",
+            lambda ctx, cfg: reducers.bandwidth(ctx.magnitude, ctx.freq(cfg), ctx.centroid(cfg), cfg["p"],
+                                                cfg["norm"], ctx.axis),
+            dict(_FREQ, p=2.0, norm=True), from_S="magnitude", doc="p-th order spread around the centroid"),
+    Feature("spectral_rolloff", "magnitude",
+            lambda ctx, cfg: reducers.rolloff(ctx.magnitude, ctx.freq(cfg), cfg["roll_percent"], ctx.axis),
+            dict(_FREQ, roll_percent=0.85), from_S="magnitude", doc="frequency below roll_percent of the energy"),
+    Feature("spectral_flatness", "magnitude",
+            lambda ctx, cfg: reducers.flatness(ctx.magnitude, cfg["amin"], cfg["power"], ctx.axis),
+            {"amin": 1e-10, "power": 2.0}, from_S="magnitude", doc="geometric over arithmetic mean of power"),
+    Feature("melspectrogram", "mel", lambda ctx, cfg: ctx.mel(cfg), dict(_MEL), from_S="spectrum",
+            doc="mel spectrogram of |STFT|^power"),
+    Feature("mfcc", "mel", lambda ctx, cfg: ctx.mel(cfg),
+            dict(_MEL, n_mfcc=20, lifter=0.0, dct_norm="ortho", top_db=80.0), finish=_mfcc_finish,
+            from_S=_cepstrum, doc="DCT-II of the dB mel spectrogram"),
+)
+
+REGISTRY: dict[str, Feature] = {f.name: f for f in _ENTRIES}
+FEATURE_NAMES: tuple[str, ...] = tuple(sorted(REGISTRY))
+DEFAULT_FEATURES: tuple[str, ...] = ("spectrogram", "rms", "zero_crossing_rate", "spectral_centroid",
+                                     "spectral_bandwidth", "spectral_rolloff", "melspectrogram")
+# The options of features() and batch.extract: those any feature reads, but for the ones fixed by the
+# feature itself there (the spectrogram's and mel's power, the dB floors, ZCR's padding).
+SHARED_OPTIONS: tuple[str, ...] = ("sr", "n_mels", "fmin", "fmax", "htk", "mel_norm", "n_mfcc", "lifter",
+                                   "roll_percent", "p", "top_db", "zcr_threshold")
+
+
+def feature_names(names: Any, argname: str = "names") -> tuple[str, ...]:
+  """``names`` (a name or a sequence of them) checked, deduplicated and sorted."""
+  if isinstance(names, str):
+    names = (names,)
+  try:
+    names = tuple(sorted(set(names)))
+  except TypeError as e:
+    raise TypeError(f"{argname} must be a feature name or a sequence of names, got {names!r}") from e
+  if not names:
+    raise ValueError(f"{argname} must name at least one feature")
+  for name in names:
+    _checks.choice(name, argname, FEATURE_NAMES)
+  return names
+
+
+def config(name: str, given: dict[str, Any], aliases: dict[str, str] | None = None) -> tuple:
+  """The checked options of feature ``name`` as a sorted, hashable tuple (a static argument).
+
+  ``given`` maps option names to values (missing ones take the feature's defaults); ``aliases``
+  maps an option to the argument name a public function calls it (for the error messages).
+  """
+  feature = REGISTRY[name]
+  aliases = aliases or {}
+  cfg = {}
+  for key, default in feature.options.items():
+    value = given.get(key, default)
+    cfg[key] = OPTIONS[key].check(value, aliases.get(key, key))
+  _check_together(cfg)
+  return tuple(sorted(cfg.items()))
+
+
+def _check_together(cfg: dict[str, Any]) -> None:
+  if "n_mels" in cfg:
+    from jaxdsp._core import filters  # pylint: disable=import-outside-toplevel
+    filters.mel_args(cfg["sr"], 2, cfg["n_mels"], cfg["fmin"], cfg["fmax"], cfg["htk"], cfg["mel_norm"])
+  if "n_mfcc" in cfg and cfg["n_mfcc"] > cfg["n_mels"]:
+    raise ValueError(f"n_mfcc must be <= n_mels={cfg['n_mels']}, got {cfg['n_mfcc']}")
