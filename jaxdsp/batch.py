@@ -85,6 +85,7 @@ from jax.sharding import PartitionSpec as P
 from jaxdsp import _checks
 from jaxdsp import _core
 from jaxdsp import _npy_stream
+from jaxdsp import framing
 from jaxdsp import fused
 from jaxdsp import io
 

@@ -75,7 +75,7 @@ def rms(y: ArrayLike | None = None, *, S: ArrayLike | None = None, frame_length:
   Examples:
     >>> import jaxdsp as jd
     >>> t = jnp.arange(22050) / 22050
-    >>> round(float(jd.rms(jnp.sin(2 * jnp.pi * 441 * t), center=False)[0]), 4)
+    >>> round(float(jd.rms(jnp.sin(2 * jnp.pi * 441 * t), frame_length=2000, center=False)[0]), 4)  # 40 periods
     0.7071
 
   Compare ``librosa.feature.rms``.

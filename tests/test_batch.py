@@ -230,8 +230,10 @@ def test_four_devices_equal_one_device(corpus, extracted, tmp_path):
       rows = NamedSharding(mesh, P("data"))
       x = jax.ShapeDtypeStruct((8, 2**20), np.float32, sharding=rows)  # long rows: chunked
       n = jax.ShapeDtypeStruct((8,), np.int32, sharding=rows)
-      opts = tuple(sorted(dict(sr=8000, n_fft=256, hop_length=64).items()))
-      hlo = batch._compute_fn(mesh, ("spectrogram",), opts).lower(x, n, n).compile().as_text()
+      from jaxdsp import _core
+      requests = (("spectrogram", _core.config("spectrogram", dict())),)
+      spec = _core.StftSpec(256, 64, 256, False, "constant")
+      hlo = batch._compute_fn(mesh, requests, spec, "hann").lower(x, n, n).compile().as_text()
       print("while" in hlo, "all-gather" in hlo)
   """)
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")

@@ -162,7 +162,8 @@ def feature(name: str, y: Any = None, S: Any = None, *, options: dict[str, Any],
   _stft.y_or_S(y, S)
   cfg = config(name, options, aliases)
   if S is not None:
-    S = _stft.spectrum(S, allow_complex=(name == "rms"), nonnegative=(name != "mfcc"))
+    # Magnitudes must be non-negative (librosa refuses negative S for the spectral shape features).
+    S = _stft.spectrum(S, allow_complex=(name == "rms"), nonnegative=(f.from_S == "magnitude"))
     n_fft = stft.get("n_fft") if name == "rms" else None
     return from_spectrogram(name, S, cfg, n_fft=n_fft, arrays=_user_arrays(freq, centroid, S.shape[-2], S.dtype))
   y = _checks.as_signal(y)

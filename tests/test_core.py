@@ -1,0 +1,157 @@
+"""The feature core: one registry and one set of argument rules for the functions, features() and
+extract; the S path read in place; the accelerator layouts (forced on CPU); light imports."""
+
+import subprocess
+import sys
+
+import jax
+import librosa
+import numpy as np
+import pytest
+
+import jaxdsp as jd
+from jaxdsp import _core
+from audio_corpus import load_clip
+
+SR = 22050
+KW = dict(n_fft=1024, hop_length=256)
+
+
+@pytest.fixture(scope="module")
+def clip():
+  y, sr = load_clip("music_22k")
+  assert sr == SR
+  return y[: SR]
+
+
+def test_registry_lists_every_feature_of_features():
+  assert jd.FEATURE_NAMES == tuple(sorted(_core.REGISTRY))
+  assert set(jd.DEFAULT_FEATURES) <= set(jd.FEATURE_NAMES)
+  for name, feature in _core.REGISTRY.items():
+    assert feature.name == name
+    assert set(feature.options) <= set(_core.OPTIONS), name
+    # every feature the registry holds is computed by features() with its shape
+  out = jd.features(np.zeros(4096, np.float32), sr=SR, names=jd.FEATURE_NAMES, **KW, n_mels=32)
+  assert set(out) == set(jd.FEATURE_NAMES)
+
+
+@pytest.mark.parametrize("value,exc,fragment", [
+    (np.float32(0.5), None, None),          # NumPy scalars are numbers
+    (0.5, None, None),
+    ("0.5", TypeError, "roll_percent must be a real number"),
+    (1.5, ValueError, "roll_percent must be a number in (0, 1)"),
+    (float("nan"), ValueError, "roll_percent must be a number in (0, 1)"),
+])
+def test_function_and_features_accept_and_refuse_the_same_values(clip, value, exc, fragment):
+  calls = (lambda: jd.spectral_rolloff(clip, sr=SR, roll_percent=value, **KW),
+           lambda: jd.features(clip, sr=SR, names=("spectral_rolloff",), roll_percent=value, **KW))
+  if exc is None:
+    one, fused = (np.asarray(c() if i == 0 else c()["spectral_rolloff"]) for i, c in enumerate(calls))
+    np.testing.assert_array_equal(one, fused)
+    return
+  messages = []
+  for call in calls:
+    with pytest.raises(exc) as info:
+      call()
+    messages.append(str(info.value))
+  assert messages[0] == messages[1] and fragment in messages[0]
+
+
+def test_y_or_S_is_one_rule_with_one_message():
+  S = np.ones((9, 3), np.float32)
+  y = np.zeros(4096, np.float32)
+  for fn in (jd.spectral_centroid, jd.spectral_bandwidth, jd.spectral_rolloff, jd.spectral_flatness,
+             jd.melspectrogram, jd.mfcc, jd.rms):
+    with pytest.raises(ValueError, match="one of y or S is required"):
+      fn()
+    with pytest.raises(ValueError, match="pass either y or S, not both"):
+      fn(y, S=S)
+
+
+@pytest.mark.parametrize("fn", [jd.spectral_centroid, jd.spectral_bandwidth, jd.spectral_rolloff,
+                                jd.spectral_flatness])
+def test_negative_S_is_refused(fn):
+  """librosa refuses negative magnitudes; so does jaxdsp for host input (before: centroid -49612 Hz)."""
+  with pytest.raises(ValueError, match="S must be non-negative"):
+    fn(S=-np.ones((9, 3)))
+  with pytest.raises(librosa.ParameterError):
+    getattr(librosa.feature, fn.__name__)(S=-np.ones((9, 3)))
+
+
+def test_power_to_db_ref_without_keepdims_is_per_example():
+  """A callable ref without axis/keepdims is applied to each example: a batch of two gives each
+  example's own dB (before: one reference over the whole batch, -20 and 0 dB)."""
+  a = np.full((4, 3), 0.01, np.float32)
+  b = np.ones((4, 3), np.float32)
+  ref = lambda x: np.max(x)  # noqa: E731 - no axis=, no keepdims=
+  batch = np.asarray(jd.power_to_db(np.stack([a, b]), ref=ref))
+  np.testing.assert_allclose(batch[0], jd.power_to_db(a, ref=ref), atol=1e-5)
+  np.testing.assert_allclose(batch[1], jd.power_to_db(b, ref=ref), atol=1e-5)
+  np.testing.assert_allclose(batch, 0.0, atol=1e-5)
+  np.testing.assert_allclose(batch[0], librosa.power_to_db(a, ref=np.max), atol=1e-5)
+  # A JAX callable without keepdims runs under jit and vmap too.
+  jref = lambda x: jax.numpy.max(x)  # noqa: E731
+  jitted = jax.jit(lambda S: jd.power_to_db(S, ref=jref))(np.stack([a, b]))
+  np.testing.assert_allclose(jitted, 0.0, atol=1e-5)
+  with pytest.raises(ValueError, match="ref must reduce each example to a scalar"):
+    jd.power_to_db(np.stack([a, b]), ref=lambda x: x[0])
+
+
+def test_S_path_reads_S_in_place_and_matches_librosa(clip):
+  S = np.abs(librosa.stft(clip, **KW))
+  for name in ("spectral_centroid", "spectral_bandwidth", "spectral_rolloff"):
+    got = np.asarray(getattr(jd, name)(S=S, sr=SR))
+    want = getattr(librosa.feature, name)(S=S, sr=SR)[0]
+    np.testing.assert_allclose(got, want, rtol=2e-4, atol=1e-2, err_msg=name)
+  np.testing.assert_allclose(jd.spectral_flatness(S=S), librosa.feature.spectral_flatness(S=S)[0], atol=1e-5)
+  np.testing.assert_allclose(jd.rms(S=S, frame_length=1024), librosa.feature.rms(S=S, frame_length=1024)[0],
+                             rtol=1e-5)
+  mel = librosa.feature.melspectrogram(S=S ** 2, sr=SR, n_mels=64)
+  np.testing.assert_allclose(jd.melspectrogram(S=S ** 2, sr=SR, n_mels=64), mel, rtol=1e-4, atol=1e-6 * mel.max())
+  # A batch of spectrograms equals each alone (the S path of a batch reads rows in place).
+  batch = np.stack([S, S[:, ::-1].copy()])
+  for fn in (jd.spectral_bandwidth, jd.spectral_flatness):
+    got = np.asarray(fn(S=batch))
+    np.testing.assert_allclose(got[1], fn(S=batch[1]), rtol=1e-5, atol=1e-3)
+
+
+# The feature, mel and spectral paths with the accelerator layouts (whole batches, dense mel
+# products, plain sums), forced on this CPU: CI has no accelerator.
+@pytest.fixture()
+def accelerator_layout():
+  with _core.force_layout(cpu=False):
+    assert not _core.cpu_path()
+    yield
+  assert _core.cpu_path() == (jax.default_backend() == "cpu")
+
+
+def test_accelerator_layout_matches_librosa(clip, accelerator_layout):
+  y = np.stack([clip, clip[::-1] * 0.5])
+  out = jd.features(y, sr=SR, names=jd.FEATURE_NAMES, n_mels=64, **KW)
+  for i, x in enumerate(y):
+    S = np.abs(librosa.stft(x, **KW))
+    np.testing.assert_allclose(out["spectrogram"][i], S, atol=2e-6 * S.max())
+    mel = librosa.feature.melspectrogram(S=S ** 2, sr=SR, n_mels=64)
+    np.testing.assert_allclose(out["melspectrogram"][i], mel, atol=2e-6 * mel.max())
+    np.testing.assert_allclose(out["mfcc"][i], librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=20),
+                               atol=2e-3)
+    np.testing.assert_allclose(out["spectral_centroid"][i], librosa.feature.spectral_centroid(S=S, sr=SR)[0],
+                               rtol=1e-4)
+    np.testing.assert_allclose(jd.spectral_bandwidth(S=S, sr=SR), librosa.feature.spectral_bandwidth(S=S, sr=SR)[0],
+                               rtol=1e-3)
+    np.testing.assert_allclose(jd.spectral_flatness(S=S), librosa.feature.spectral_flatness(S=S)[0], atol=1e-5)
+    np.testing.assert_allclose(jd.melspectrogram(S=S ** 2, sr=SR, n_mels=64), mel, atol=2e-6 * mel.max())
+    rolloff = librosa.feature.spectral_rolloff(S=S, sr=SR)[0]
+    assert np.mean(np.asarray(out["spectral_rolloff"][i]) == rolloff) >= 0.99
+    np.testing.assert_allclose(out["rms"][i], librosa.feature.rms(y=x, frame_length=1024, hop_length=256)[0],
+                               atol=1e-6)
+    np.testing.assert_allclose(out["zero_crossing_rate"][i],
+                               librosa.feature.zero_crossing_rate(x, frame_length=1024, hop_length=256)[0],
+                               atol=1e-7)
+
+
+def test_import_loads_no_training_stack():
+  code = ("import sys, jaxdsp as jd; heavy = [m for m in ('flax', 'optax', 'orbax', 'tensorboardX', 'matplotlib') "
+          "if m in sys.modules]; assert not heavy, heavy; jd.nn; assert 'flax' in sys.modules; print('ok')")
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
