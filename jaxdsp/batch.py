@@ -351,10 +351,8 @@ def use_cpu_cores(*, n: int | None = None) -> int:
 
   XLA:CPU runs one computation per device at a time, and a batch's FFTs on one thread, so with
   JAX's default single CPU device a 2-core machine leaves a core partly idle; with one device per
-  core, :func:`extract` shards each batch over them (8 files per device). Measured on 2 cores,
-  1,000 × 4 s WAV files, 7 features (``benchmarks/bench_batch.py``, side by side, median of 5):
-  1.47 s with 2 CPU devices against 1.54 s with one; the gap grew to 1.81 against 2.11 s while
-  the machine was slower. The ``jaxdsp extract`` command calls this.
+  core, :func:`extract` shards each batch over them (8 files per device); ``benchmarks/bench_batch.py``
+  compares both settings side by side. The ``jaxdsp extract`` command calls this.
 
   Call it right after ``import jax``, before any computation: it sets ``jax_num_cpu_devices``
   (the same as the ``JAX_NUM_CPU_DEVICES`` environment variable). A count already chosen that way,
@@ -429,8 +427,8 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
     sr: sample rate every file is resampled to.
     n_fft, hop_length, center, pad_mode: framing, as in :func:`jaxdsp.features`.
     batch_size: files per batch, rounded up to a multiple of the number of devices. Default: 8
-      per device on CPU (small batches stay in cache: 4-8 files per batch measured up to 1.5× the
-      throughput of 32 on a 2-core CPU), 64 per device on accelerators.
+      per device on CPU (small batches stay in cache, which gave more throughput than batches of
+      32 in ``benchmarks/bench_batch.py``), 64 per device on accelerators.
     devices: ``None`` (all local devices), a number of local devices, or a list of devices. On a
       CPU, :func:`use_cpu_cores` (before JAX starts) makes each core a device.
     num_workers: decoding threads (default ``min(8, os.cpu_count())``).

@@ -33,9 +33,8 @@ are exact without computing the others: ``W[mM] = IDFT_K(Σ_j X[r + jK]·Ψ[r + 
 ``K = N / M`` (the spectrum folded into ``K`` bins, then one short inverse FFT). So a filter costs
 a fold (a batched matrix product over the ``M/2`` folds) and one ``K``-point inverse FFT instead
 of a full-length one; the pooling over each frame is a circular correlation of the ``K`` samples
-of ``|W|²`` by FFT, kept every ``oversample``-th sample. Forward and backward together cost 2–3×
-a fixed log-mel spectrogram's forward pass and a CNN train step 1.2–1.4× (measured on CPU by
-``benchmarks/bench_frontends.py``), where a time-domain JAX LEAF measured thousands of times.
+of ``|W|²`` by FFT, kept every ``oversample``-th sample. ``benchmarks/bench_frontends.py`` times
+its forward and backward passes against a fixed log-mel spectrogram and a time-domain LEAF.
 """
 
 from __future__ import annotations
