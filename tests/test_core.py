@@ -155,3 +155,17 @@ def test_import_loads_no_training_stack():
           "if m in sys.modules]; assert not heavy, heavy; jd.nn; assert 'flax' in sys.modules; print('ok')")
   proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
   assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_cli_extract_takes_every_registry_option():
+  """``jaxdsp extract`` derives its feature choices and option flags from the registry."""
+  from jaxdsp import cli  # pylint: disable=import-outside-toplevel
+  args = cli.build_parser().parse_args(["extract", "in", "-o", "out", "--features", "spectral_flatness",
+                                        "--roll-percent", "0.5", "--n-mfcc", "13", "--htk"])
+  assert args.features == ["spectral_flatness"]
+  assert (args.roll_percent, args.n_mfcc, args.htk) == (0.5, 13, True)
+  assert not hasattr(cli.build_parser().parse_args(["extract", "in", "-o", "out"]), "roll_percent")
+  help_text = cli.build_parser()._subparsers._group_actions[0].choices["extract"].format_help()
+  for name in _core.SHARED_OPTIONS:
+    if name != "sr":
+      assert "--" + name.replace("_", "-") in help_text, name
