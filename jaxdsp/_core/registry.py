@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from jaxdsp import _checks
+from jaxdsp._core import filters
 from jaxdsp._core import reducers
 
 
@@ -67,7 +68,7 @@ class Option:
 
 OPTIONS: dict[str, Option] = {
     "sr": Option(22050, _checks.sample_rate, "sample rate (Hz)"),
-    "power": Option(2.0, lambda v, n: _checks.positive_number(v, n), "exponent of the magnitude"),
+    "power": Option(2.0, _checks.positive_number, "exponent of the magnitude"),
     "n_mels": Option(128, _checks.positive_int, "number of mel bands"),
     "fmin": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True), "lowest mel edge (Hz)"),
     "fmax": Option(None, _number_or_none(_checks.positive_number), "highest mel edge (Hz), default sr / 2"),
@@ -226,7 +227,6 @@ def config(name: str, given: dict[str, Any], aliases: dict[str, str] | None = No
 
 def _check_together(cfg: dict[str, Any]) -> None:
   if "n_mels" in cfg:
-    from jaxdsp._core import filters  # pylint: disable=import-outside-toplevel
     filters.mel_args(cfg["sr"], 2, cfg["n_mels"], cfg["fmin"], cfg["fmax"], cfg["htk"], cfg["mel_norm"])
   if "n_mfcc" in cfg and cfg["n_mfcc"] > cfg["n_mels"]:
     raise ValueError(f"n_mfcc must be <= n_mels={cfg['n_mels']}, got {cfg['n_mfcc']}")
