@@ -83,9 +83,9 @@ def test_docstring_examples(test):
   test.globs = test.globs.copy()  # a rerun of the case starts from the module's globals again
   runner = doctest.DocTestRunner(optionflags=OPTIONFLAGS)
   report = []
-  runner.run(test, out=report.append, clear_globs=True)
-  if runner.failures:
-    pytest.fail("".join(report), pytrace=False)
+  results = runner.run(test, out=report.append, clear_globs=True)
+  assert results.attempted == sum(not ex.options.get(doctest.SKIP, False) for ex in test.examples)
+  assert results.failed == 0, "".join(report)
 
 
 def test_examples_are_collected():
