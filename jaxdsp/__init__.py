@@ -66,6 +66,33 @@ from jaxdsp.wavelets import morlet
 from jaxdsp.wavelets import scale_to_frequency
 # --- end wavelets ---
 
+# --- helpers and conversions ---
+from jaxdsp.convert import A_weighting
+from jaxdsp.convert import B_weighting
+from jaxdsp.convert import C_weighting
+from jaxdsp.convert import D_weighting
+from jaxdsp.convert import frequency_weighting
+from jaxdsp.convert import hz_to_midi
+from jaxdsp.convert import hz_to_note
+from jaxdsp.convert import mel_frequencies
+from jaxdsp.convert import midi_to_hz
+from jaxdsp.convert import midi_to_note
+from jaxdsp.convert import note_to_hz
+from jaxdsp.convert import note_to_midi
+from jaxdsp.convert import perceptual_weighting
+from jaxdsp.convert import samples_like
+from jaxdsp.convert import samples_to_time
+from jaxdsp.convert import time_to_samples
+from jaxdsp.convert import times_like
+# --- end helpers and conversions ---
+
+# --- onset, rhythm, pitch ---
+from jaxdsp.onset import onset_backtrack
+from jaxdsp.onset import onset_detect
+from jaxdsp.onset import onset_strength
+from jaxdsp.onset import onset_strength_multi
+# --- end onset, rhythm, pitch ---
+
 # --- subpackages loaded on first use ---
 # ``import jaxdsp`` loads the DSP core only; ``jd.nn``/``jd.data`` (flax, optax, orbax, tensorboardX),
 # ``jd.batch`` and ``jd.plot`` (matplotlib) are imported when first touched.
@@ -88,8 +115,12 @@ def __dir__():
 __version__ = "0.1.0"
 
 __all__ = (
+    "A_weighting",
     "AudioFileError",
+    "B_weighting",
+    "C_weighting",
     "DEFAULT_FEATURES",
+    "D_weighting",
     "FEATURE_NAMES",
     "amplitude_envelope",
     "amplitude_to_db",
@@ -108,23 +139,38 @@ __all__ = (
     "frames_to_samples",
     "frames_to_time",
     "frequency_to_scale",
+    "frequency_weighting",
     "get_window",
     "hz_to_mel",
+    "hz_to_midi",
+    "hz_to_note",
     "istft",
     "load",
     "mel_filterbank",
+    "mel_frequencies",
     "mel_to_hz",
     "melspectrogram",
     "mfcc",
+    "midi_to_hz",
+    "midi_to_note",
     "morlet",
     "nn",
+    "note_to_hz",
+    "note_to_midi",
     "num_frames",
+    "onset_backtrack",
+    "onset_detect",
+    "onset_strength",
+    "onset_strength_multi",
     "pad_center",
+    "perceptual_weighting",
     "plot",
     "power_to_db",
     "resample",
     "rms",
+    "samples_like",
     "samples_to_frames",
+    "samples_to_time",
     "save",
     "scale_to_frequency",
     "spectral_bandwidth",
@@ -134,6 +180,8 @@ __all__ = (
     "spectrogram",
     "stft",
     "time_to_frames",
+    "time_to_samples",
+    "times_like",
     "zero_crossing_rate",
     "zero_crossing_rate_smooth",
 )
