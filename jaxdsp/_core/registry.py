@@ -86,6 +86,8 @@ OPTIONS: dict[str, Option] = {
     "zcr_threshold": Option(1e-10, lambda v, n: _checks.positive_number(v, n, allow_zero=True),
                             "amplitudes at or below it count as zero in the zero-crossing rate"),
     "zcr_pad_mode": Option("edge", lambda v, n: v, "centre padding of the zero-crossing rate"),
+    "onset_delay": Option(2, _checks.nonnegative_int,
+                          "onset strength: centring delay in frames, n_fft // (2 * hop_length) (2 at the defaults)"),
 }
 
 
@@ -182,6 +184,21 @@ _ENTRIES = (
     Feature("mfcc", "mel", lambda ctx, cfg: ctx.mel(cfg),
             dict(_MEL, n_mfcc=20, lifter=0.0, dct_norm="ortho", top_db=80.0), finish=_mfcc_finish,
             from_S=_cepstrum, doc="DCT-II of the dB mel spectrogram"),
+)
+
+
+def _onset_finish(M, cfg, n_valid):
+  from jaxdsp import onset  # pylint: disable=import-outside-toplevel  (jaxdsp.onset imports the core)
+  S = reducers.db(M, amin=1e-10, top_db=80.0, n_valid=n_valid)
+  return onset.flux(S, lag=1, max_size=1, ref=None, aggregate="mean", channels=None, delay=cfg["onset_delay"],
+                    detrend=False, truncate=True)[..., 0, :]
+
+
+_ENTRIES += (
+    Feature("onset_strength", "mel",
+            lambda ctx, cfg: ctx.mel(dict(cfg, power=2.0)),
+            dict(_MEL, onset_delay=2), finish=_onset_finish,
+            doc="spectral flux of the dB mel spectrogram (librosa's onset_strength)"),
 )
 
 REGISTRY: dict[str, Feature] = {f.name: f for f in _ENTRIES}
