@@ -86,6 +86,13 @@ from jaxdsp.convert import time_to_samples
 from jaxdsp.convert import times_like
 # --- end helpers and conversions ---
 
+# --- onset, rhythm, pitch ---
+from jaxdsp.onset import onset_backtrack
+from jaxdsp.onset import onset_detect
+from jaxdsp.onset import onset_strength
+from jaxdsp.onset import onset_strength_multi
+# --- end onset, rhythm, pitch ---
+
 # --- subpackages loaded on first use ---
 # ``import jaxdsp`` loads the DSP core only; ``jd.nn``/``jd.data`` (flax, optax, orbax, tensorboardX),
 # ``jd.batch`` and ``jd.plot`` (matplotlib) are imported when first touched.
@@ -151,6 +158,10 @@ __all__ = (
     "note_to_hz",
     "note_to_midi",
     "num_frames",
+    "onset_backtrack",
+    "onset_detect",
+    "onset_strength",
+    "onset_strength_multi",
     "pad_center",
     "perceptual_weighting",
     "plot",
