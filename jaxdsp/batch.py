@@ -20,10 +20,13 @@ Output format (``out`` is a directory)::
     out/manifest.json        one per process; "manifest-<process_index>.json" when several JAX
                              processes run (jax.distributed); rewritten atomically as shards are
                              written (at most every max(1 s, 20 × its write time)) and at the end
-    out/shard-p<P>-<K>/      one directory per run of consecutive batches of one length cell (up
-                             to 256 files, 256 MiB or 2 s of work), written (and renamed into
-                             place) before the manifest mentions it, holding one ``<name>.npy``
-                             per feature and ``__paths__.npy``
+    out/shard-p<P>-<R>-<K>/  one directory per run of consecutive batches of one length cell (up
+                             to 256 files, 256 MiB or 2 s of work), or per file too long for a
+                             batch, written (and renamed into place) before the manifest mentions
+                             it, holding one ``<name>.npy`` per feature and ``__paths__.npy``;
+                             ``<R>``: 8 hex digits drawn per run, so runs never share a name
+    out/.lock                the advisory lock of the running ``extract`` (".lock-<process_index>"
+                             with several processes)
 
 ``manifest.json``::
 
@@ -49,10 +52,13 @@ samples at ``sr``; ``duration = length / sr``. Directories written with format `
 
 Resuming: a second ``extract`` into the same ``out`` with the same settings skips every file the
 manifests already list as done (``"ok"``, or ``"failed"`` unless ``retry_failed=True``) whose size
-and modification time are unchanged, and computes the rest. A run stopped by an exception or
-Ctrl-C closes its open shard and writes its manifest on the way out, so only a hard kill loses
-anything: its open shard (at most 2 s of work), whose files are simply computed again (a shard the
-manifest does not mention is ignored; the next run removes its temporary directory).
+and modification time are unchanged and whose row checks out (its shard exists and its
+``__paths__`` lists the file at its index, with the frames recorded), and computes the rest. A run
+stopped by an exception or Ctrl-C closes its open shard and writes its manifest on the way out, so
+only a hard kill loses anything: its open shard (at most 2 s of work) and the shards closed since
+the manifest was last written, whose files are simply computed again; the next run, holding the
+lock, removes the shards no manifest mentions. Two runs never write one directory at once: the
+second fails with :class:`OutputInUseError` naming it, or waits (``wait=True``).
 
 Several hosts: after ``jax.distributed.initialize()``, each process takes every
 ``process_count()``-th file of the sorted file list, starting at its ``process_index()``, computes
@@ -70,7 +76,10 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
+import signal
+import tempfile
 import threading
 import time
 from typing import Any, Iterable, Sequence
@@ -97,7 +106,14 @@ AUDIO_EXTENSIONS = (".aif", ".aifc", ".aiff", ".au", ".caf", ".flac", ".mp3", ".
 # ``jaxdsp.features`` the module (the package attribute of that name is the function).
 # Options of extract beyond the framing: the STFT window and the registry's shared feature options.
 _FEATURE_OPTIONS = ("win_length", "window") + tuple(o for o in _core.SHARED_OPTIONS if o != "sr")
-_SHARD_RE = re.compile(r"^shard-p(\d+)-(\d+)(\.npz)?$")
+# Shard names: ``shard-p<process>-<run id>-<seq>`` (format /2, a run id per run) or the older
+# ``shard-p<process>-<seq>`` (with ``.npz``: format /1). Manifests may name nothing else.
+_SHARD_RE = re.compile(r"^shard-p(\d+)-(?:([0-9a-f]{8})-)?(\d+)(\.npz)?$")
+DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes per batch (extract's ``memory_budget``)
+
+
+class OutputInUseError(OSError):
+  """Another :func:`extract` run holds the lock of the output directory (see ``wait``)."""
 
 
 @dataclasses.dataclass
@@ -174,35 +190,184 @@ def _manifest_paths(out: str) -> list[str]:
   return [os.path.join(out, n) for n in names]
 
 
+def _read_manifest(path: str) -> dict[str, Any]:
+  """One manifest file, checked: a ValueError naming the file when it is not one."""
+  try:
+    with open(path, encoding="utf-8") as f:
+      m = json.load(f)
+  except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    raise ValueError(f"{path} is not a valid jaxdsp.batch manifest (malformed JSON: {e}); remove it, "
+                     f"or the whole output directory, to recompute") from e
+  if not isinstance(m, dict) or m.get("format") not in _READABLE_FORMATS:
+    fmt = m.get("format") if isinstance(m, dict) else None
+    raise ValueError(f"{path} is not a {FORMAT} manifest (format {fmt!r})")
+  if not isinstance(m.get("files"), dict) or not all(isinstance(r, dict) and "status" in r
+                                                     for r in m["files"].values()):
+    raise ValueError(f"{path} is not a valid {FORMAT} manifest (its \"files\" are not records)")
+  return m
+
+
 def load_manifest(out: str | os.PathLike) -> dict[str, Any]:
   """Reads the manifest(s) of an :func:`extract` output directory, merged into one.
+
+  Args:
+    out: the output directory of :func:`extract`.
 
   Returns:
     ``{"format": ..., "config": {...}, "files": {path: record}}`` (see the module docstring); an
     empty ``files`` dict when ``out`` holds no manifest.
+
+  Raises:
+    ValueError: a manifest that is not valid JSON or not a jaxdsp.batch manifest (the message
+      names the file).
+
+  Examples:
+    >>> import tempfile
+    >>> from jaxdsp import batch
+    >>> batch.load_manifest(tempfile.mkdtemp())["files"]
+    {}
   """
   merged: dict[str, Any] = {"format": FORMAT, "config": None, "files": {}}
   for path in _manifest_paths(os.fspath(out)):
-    with open(path, encoding="utf-8") as f:
-      m = json.load(f)
-    if m.get("format") not in _READABLE_FORMATS:
-      raise ValueError(f"{path} is not a {FORMAT} manifest (format {m.get('format')!r})")
-    merged["config"] = merged["config"] or m["config"]
+    m = _read_manifest(path)
+    merged["config"] = merged["config"] or m.get("config")
     for name, rec in m["files"].items():
       if name not in merged["files"] or rec["status"] == "ok":
         merged["files"][name] = rec
   return merged
 
 
-def _atomic_write(path: str, write) -> None:
-  tmp = f"{path}.tmp-{os.getpid()}"
-  with open(tmp, "wb") as f:
-    write(f)
-  os.replace(tmp, path)
+def _atomic_write(path: str, data: bytes) -> None:
+  """Writes ``data`` to a new temporary file created exclusively next to ``path`` (``mkstemp``:
+  ``O_EXCL``, never following a planted link), then renames it over ``path``."""
+  directory, base = os.path.split(path)
+  fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{base}.", suffix=".tmp")
+  try:
+    with os.fdopen(fd, "wb") as f:
+      os.fchmod(f.fileno(), 0o644)
+      f.write(data)
+    os.replace(tmp, path)
+  except BaseException:
+    try:
+      os.unlink(tmp)
+    except OSError:
+      pass
+    raise
 
 
 def _write_manifest(path: str, manifest: dict[str, Any]) -> None:
-  _atomic_write(path, lambda f: f.write(json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")))
+  _atomic_write(path, json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def _valid_shard(shard: Any) -> bool:
+  """Whether a manifest's ``shard`` is a plain shard name inside the output directory (never an
+  absolute path, a ``..`` or a separator)."""
+  return isinstance(shard, str) and _SHARD_RE.fullmatch(shard) is not None
+
+
+def _lock_path(out: str, process_index: int, process_count: int) -> str:
+  return os.path.join(out, ".lock" if process_count == 1 else f".lock-{process_index}")
+
+
+class _DirLock:
+  """An advisory lock (``fcntl.flock``) on a lock file in the output directory, held for a whole
+  run: a second run on the same directory (and process index) fails at once with
+  :class:`OutputInUseError`, or waits for the first to finish (``wait``). The lock file keeps the
+  holder's pid for the message. Where ``fcntl`` is missing (Windows) there is no lock."""
+
+  def __init__(self, path: str, out: str, wait: bool):
+    self.fd = None
+    try:
+      import fcntl  # pylint: disable=import-outside-toplevel  # POSIX only
+    except ImportError:  # pragma: no cover - Windows
+      return
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o644)
+    try:
+      try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+      except BlockingIOError:
+        if not wait:
+          holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+          holder = f" (pid {holder})" if holder.isdigit() else ""
+          raise OutputInUseError(f"out: {out!r} is in use by another jaxdsp extract run{holder}; wait for it to "
+                                 f"finish, or pass wait=True (jaxdsp extract --wait)") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+      os.ftruncate(fd, 0)
+      os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    except BaseException:
+      os.close(fd)
+      raise
+    self.fd = fd
+
+  def release(self) -> None:
+    if self.fd is not None:
+      os.close(self.fd)  # closing the last descriptor releases the flock
+      self.fd = None
+
+
+def _remove_orphans(out: str, process_index: int, manifest_name: str) -> None:
+  """Removes this process's shards (and temporary shards and manifest files) that no manifest
+  mentions: the leftovers of killed runs. Only called under the directory lock, so no live run
+  owns them."""
+  referenced = set()
+  for path in _manifest_paths(out):
+    try:
+      referenced.update(r.get("shard") for r in _read_manifest(path)["files"].values())
+    except (OSError, ValueError):
+      return  # an unreadable manifest: keep everything, it may name any shard
+  prefix = f"shard-p{process_index:03d}-"
+  for name in os.listdir(out):
+    full = os.path.join(out, name)
+    if name.startswith(prefix) and name not in referenced:
+      if os.path.isdir(full) and not os.path.islink(full):
+        shutil.rmtree(full, ignore_errors=True)
+      else:
+        try:
+          os.unlink(full)
+        except OSError:
+          pass
+    elif name.startswith(f".{manifest_name}.") and name.endswith(".tmp"):
+      try:
+        os.unlink(full)
+      except OSError:
+        pass
+
+
+def _verify(out: str, records: dict[str, Any], names: Sequence[str]) -> set[str]:
+  """The paths among ``records`` (``"ok"`` ones) whose row cannot be trusted: a shard name that is
+  not a plain shard, a missing or unreadable shard, an index outside it, a row that lists another
+  path, or an array without the frames the record claims. Reads only headers and ``__paths__``."""
+  by_shard: dict[Any, list[str]] = {}
+  for p, rec in records.items():
+    if rec.get("status") == "ok":
+      by_shard.setdefault(rec.get("shard"), []).append(p)
+  bad = set()
+  for shard, paths in by_shard.items():
+    if not _valid_shard(shard):
+      bad.update(paths)
+      continue
+    full = os.path.join(out, shard)
+    try:
+      if shard.endswith(".npz"):
+        with np.load(full) as z:
+          keys = set(z.files)
+        for p in paths:
+          i = records[p].get("index")
+          if not all(f"{i}/{n}" in keys for n in names):
+            bad.add(p)
+        continue
+      listed = np.load(os.path.join(full, "__paths__.npy"), allow_pickle=False)
+      shapes = [np.load(os.path.join(full, f"{n}.npy"), mmap_mode="r").shape for n in names]
+    except (OSError, ValueError, EOFError):
+      bad.update(paths)
+      continue
+    for p in paths:
+      i, t = records[p].get("index"), records[p].get("n_frames")
+      if not (isinstance(i, int) and isinstance(t, int) and 0 <= i < len(listed) and str(listed[i]) == p
+              and all(len(s) >= 2 and s[0] > i and s[-1] >= t for s in shapes)):
+        bad.add(p)
+  return bad
 
 
 def _stat(path: str) -> tuple[int, int]:
@@ -310,27 +475,43 @@ def _fill(row: np.ndarray, d: _Decoded, mode: str) -> None:
     np.multiply(padded, scale, out=row[:padded.shape[-1]])
 
 
-def _edge_rows(x: jax.Array, lengths: jax.Array, left: int) -> jax.Array:
-  """Rows holding a signal of ``lengths`` samples at ``left``, with their padding replaced by the
-  first sample before and the last after (``"edge"`` padding, librosa's for the zero-crossing rate).
+def _fill_piece(row: np.ndarray, d: _Decoded, head: np.ndarray, tail: np.ndarray, offset: int) -> None:
+  """Writes samples ``[offset, offset + len(row))`` of the padded file (``head``, the signal,
+  ``tail``: the centre padding of the file alone) into the zeroed float32 ``row`` (int16 PCM scaled
+  on the way): one piece of a file too long for a batch."""
+  scale = np.float32(1 / 32768 if d.y.dtype == np.int16 else 1)
+  width = row.shape[-1]
+  for start, seg in ((0, head), (d.left, d.y), (d.left + d.length, tail)):
+    a, b = max(offset, start), min(offset + width, start + seg.shape[-1])
+    if a < b:
+      np.multiply(seg[a - start:b - start], scale, out=row[a - offset:b - offset])
+
+
+def _edge_rows(x: jax.Array, lengths: jax.Array, left: int, offsets: jax.Array) -> jax.Array:
+  """Rows holding a signal of ``lengths`` samples at ``left - offsets`` (a piece of a long file
+  starts ``offsets`` samples into its padded signal), with their padding replaced by the first
+  sample before and the last after (``"edge"`` padding, librosa's for the zero-crossing rate).
   """
   i = jnp.arange(x.shape[-1])
-  first = x[:, left:left + 1]
-  last = jnp.take_along_axis(x, jnp.maximum(left + lengths - 1, 0)[:, None], axis=-1)
-  return jnp.where(i < left, first, jnp.where(i >= left + lengths[:, None], last, x))
+  start = (left - offsets)[:, None]
+  end = start + lengths[:, None]
+  first = jnp.take_along_axis(x, jnp.clip(start, 0, x.shape[-1] - 1), axis=-1)
+  last = jnp.take_along_axis(x, jnp.clip(end - 1, 0, x.shape[-1] - 1), axis=-1)
+  return jnp.where(i < start, first, jnp.where(i >= end, last, x))
 
 
-def _compute(x, lengths, n_frames, *, requests, spec, window, zcr_left):
-  """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``lengths`` and
-  ``n_frames`` (B,): the feature core's fused pass over the rows, with each row's ``top_db`` peak
-  over its own frames. The zero-crossing rate frames the rows edge-padded instead (``_edge_rows``)
-  when ``zcr_left`` is the centre padding. Row by row: each device can run it on its own rows
-  (``_compute_fn``)."""
+def _compute(x, lengths, n_frames, offsets, *, requests, spec, window, zcr_left):
+  """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``lengths``, ``n_frames``
+  and ``offsets`` (B,) (``offsets``: where a row starts in its file's padded signal, 0 but for the
+  pieces of long files): the feature core's fused pass over the rows, with each row's ``top_db``
+  peak over its own frames. The zero-crossing rate frames the rows edge-padded instead
+  (``_edge_rows``) when ``zcr_left`` is the centre padding. Row by row: each device can run it on
+  its own rows (``_compute_fn``)."""
   zcr = [r for r in requests if r[0] == "zero_crossing_rate"]
   rest = tuple(r for r in requests if r[0] != "zero_crossing_rate")
   out = _core.run(x, rest, spec, window=window, n_valid=n_frames) if rest else {}
   if zcr:
-    x_zcr = x if zcr_left is None else _edge_rows(x, lengths, zcr_left)
+    x_zcr = x if zcr_left is None else _edge_rows(x, lengths, zcr_left, offsets)
     out.update(_core.run(x_zcr, tuple(zcr), spec))
   return out
 
@@ -342,7 +523,7 @@ def _compute_fn(mesh: jax.sharding.Mesh, requests: tuple, spec: Any, window: str
   replicated over the devices after an all-gather of the batch)."""
   fn = functools.partial(_compute, requests=requests, spec=spec, window=window, zcr_left=zcr_left)
   if mesh.devices.size > 1:
-    fn = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"),) * 3, out_specs=P("data"))
+    fn = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"),) * 4, out_specs=P("data"))
   return jax.jit(fn)
 
 
@@ -406,7 +587,7 @@ def _mesh(devices: Any) -> jax.sharding.Mesh:
 def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, out: str | os.PathLike,
             sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, center: bool = True,
             pad_mode: str = "constant", batch_size: int | None = None, devices: Any = None,
-            num_workers: int | None = None,
+            num_workers: int | None = None, memory_budget: int = DEFAULT_MEMORY_BUDGET, wait: bool = False,
             retry_failed: bool = False, progress: bool = True, **options: Any) -> ExtractResult:
   """Computes features for many audio files on every local device, writing them to ``out``.
 
@@ -414,11 +595,20 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   grouped into batches of similar length (padded to whole frames, one compiled length per cell
   of 8-16 cells per octave, each cell as long as its longest batch: a corpus of equal lengths is
   not padded at all), and each batch goes through one jitted :func:`jaxdsp.features` pass sharded
-  over the devices. Results are streamed to disk batch by batch, into shards that each close
-  after at most 256 files or 2 s, and then enter the manifest (format: see the module docstring).
-  A file that cannot be decoded (missing, empty, corrupt, truncated, too short) is recorded as
-  failed with its error and the run goes on. Running again into the same ``out`` resumes:
-  finished files are skipped.
+  over the devices. Batches are planned by ``memory_budget``: a batch of long files holds fewer
+  rows, and a file too long for the budget on its own is computed alone, in pieces of whole frames
+  that overlap by the frame context (``n_fft - hop_length`` samples), so its features equal those
+  of the whole file (the ``top_db`` peak of ``spectrogram_db`` and ``mfcc`` is taken over the whole
+  file afterwards). Results are streamed to disk batch by batch, into shards that each close after
+  at most 256 files or 2 s, and then enter the manifest (format: see the module docstring). A file
+  that cannot be decoded (missing, empty, corrupt, truncated, too short) or whose batch runs out of
+  memory is recorded as failed with its error and the run goes on. Running again into the same
+  ``out`` resumes: finished files whose shard rows check out are skipped.
+
+  One run at a time per output directory: a run holds an advisory lock (``fcntl.flock`` on
+  ``out/.lock``) from start to end; a second run fails at once with :class:`OutputInUseError`
+  naming the directory, or with ``wait=True`` waits for the first to finish and then resumes.
+  Holding the lock, a run removes the shards that no manifest mentions (left by killed runs).
 
   Args:
     inputs: a directory (recursive), a glob pattern, a file, or a sequence of these.
@@ -426,12 +616,17 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
     out: output directory (created if needed).
     sr: sample rate every file is resampled to.
     n_fft, hop_length, center, pad_mode: framing, as in :func:`jaxdsp.features`.
-    batch_size: files per batch, rounded up to a multiple of the number of devices. Default: 8
-      per device on CPU (small batches stay in cache, which gave more throughput than batches of
-      32 in ``benchmarks/bench_batch.py``), 64 per device on accelerators.
+    batch_size: files per batch, rounded up to a multiple of the number of devices (an upper bound:
+      ``memory_budget`` may allow fewer). Default: 8 per device on CPU (small batches stay in
+      cache, which gave more throughput than batches of 32 in ``benchmarks/bench_batch.py``), 64
+      per device on accelerators.
     devices: ``None`` (all local devices), a number of local devices, or a list of devices. On a
       CPU, :func:`use_cpu_cores` (before JAX starts) makes each core a device.
     num_workers: decoding threads (default ``min(8, os.cpu_count())``).
+    memory_budget: bytes one batch may take, estimated per frame from its input row, its outputs
+      (on the device and on the host) and, on accelerators, the STFT's working arrays. Default
+      ``DEFAULT_MEMORY_BUDGET`` (1 GiB). Decoding holds each file whole on the host besides.
+    wait: when another run holds ``out``, wait for it instead of failing.
     retry_failed: recompute files an earlier run recorded as failed.
     progress: show a tqdm progress bar (files/s and audio-seconds/s) on stderr.
     **options: further options of :func:`jaxdsp.features` (``n_mels``, ``fmin``, ``fmax``,
@@ -442,6 +637,7 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
 
   Raises:
     FileNotFoundError: an input that does not exist (see :func:`list_files`).
+    OutputInUseError: another run holds ``out`` (and ``wait`` is false).
     ValueError: a bad option, or an ``out`` that holds features computed with other settings.
 
   Examples:
@@ -463,9 +659,11 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   n_fft = _checks.positive_int(n_fft, "n_fft")
   hop_length = _checks.positive_int(hop_length, "hop_length")
   batch_size = _checks.positive_int(batch_size, "batch_size", allow_none=True)
-  if not isinstance(center, (bool, np.bool_)):
-    raise TypeError(f"center must be a bool, got {center!r}")
-  center = bool(center)
+  memory_budget = _checks.positive_int(memory_budget, "memory_budget")
+  for flag, value in (("center", center), ("wait", wait)):
+    if not isinstance(value, (bool, np.bool_)):
+      raise TypeError(f"{flag} must be a bool, got {value!r}")
+  center, wait = bool(center), bool(wait)
   _checks.choice(pad_mode, "pad_mode", _core.PAD_MODES)
   num_workers = min(8, os.cpu_count() or 2) if num_workers is None else _checks.positive_int(num_workers, "num_workers")
   # Checks every option once (tracing only, no compilation) before any file is touched.
@@ -476,8 +674,10 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   spec = _core.StftSpec(n_fft, hop_length, options.get("win_length") or n_fft, False, "constant")
   shared = {k: v for k, v in options.items() if k in _core.SHARED_OPTIONS}
   requests = tuple((name, _core.config(name, dict(shared, sr=sr, zcr_pad_mode="constant"))) for name in names)
+  piece_requests, finish = _piece_requests(requests)
   # librosa edge-pads for the zero-crossing rate when centring: the rows are re-padded on the device.
   zcr_left = n_fft // 2 if center and "zero_crossing_rate" in names else None
+  window = options.get("window", "hann")
   config = {"features": list(names), "sr": sr, "n_fft": n_fft, "hop_length": hop_length, "center": center,
             "pad_mode": pad_mode, **{k: options[k] for k in sorted(options)}}
 
@@ -485,95 +685,352 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   files = list_files(inputs)
   pid, pcount = jax.process_index(), jax.process_count()
   files = files[pid::pcount]
-
-  os.makedirs(out, exist_ok=True)
-  previous = load_manifest(out)
-  if previous["config"] is not None and previous["config"] != json.loads(json.dumps(config)):
-    raise ValueError(f"out {out!r} holds features computed with other settings ({previous['config']}); "
-                     f"use another out directory or remove it (now: {config})")
-  manifest_path = os.path.join(out, _manifest_name(pid, pcount))
-  manifest = {"format": FORMAT, "config": config, "files": {}}
-  if os.path.exists(manifest_path):
-    with open(manifest_path, encoding="utf-8") as f:
-      manifest["files"] = json.load(f)["files"]
-
-  def done(path: str) -> bool:
-    rec = previous["files"].get(path)
-    if rec is None or (rec["status"] == "failed" and retry_failed):
-      return False
-    return (rec.get("size"), rec.get("mtime_ns")) == _stat(path)
-
-  todo = [p for p in files if not done(p)]
-  for p in files:  # carry records made by other processes' manifests into this one
-    if p not in todo and p not in manifest["files"]:
-      manifest["files"][p] = previous["files"][p]
-
   mesh = _mesh(devices)
-  n_dev = mesh.devices.size
-  if batch_size is None:
-    batch_size = n_dev * (8 if mesh.devices.flat[0].platform == "cpu" else 64)
-  rows_per_batch = -(-batch_size // n_dev) * n_dev
-  sharding = NamedSharding(mesh, P("data"))
-  compute = _compute_fn(mesh, requests, spec, options.get("window", "hann"), zcr_left)
-  prefix = f"shard-p{pid:03d}-"
-  for n in os.listdir(out):  # the open shard of a killed run
-    if n.startswith(prefix) and ".tmp-" in n:
-      shutil.rmtree(os.path.join(out, n), ignore_errors=True)
-  shard_seq = 1 + max([int(m.group(2)) for n in os.listdir(out) if (m := _SHARD_RE.match(n))
-                       and int(m.group(1)) == pid] or [0])
-
-  n_computed, audio_samples = 0, 0
-  sink = _Writer(out, manifest, manifest_path, prefix, shard_seq)
-  writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jaxdsp-batch-writer")
-  decoder = concurrent.futures.ThreadPoolExecutor(num_workers, thread_name_prefix="jaxdsp-batch-decode")
-  pending_writes: list[concurrent.futures.Future] = []
-  bar = _progress_bar(len(todo), progress)
+  os.makedirs(out, exist_ok=True)
+  lock = _DirLock(_lock_path(out, pid, pcount), out, wait)
   try:
-    if todo:
-      # Header probes in one loop: threads only traded the GIL (1,000 WAV headers: 0.045 s in one
-      # loop, 0.13 s in two threads, 0.2 s with a future per file).
-      lengths = [_probe(p, sr) for p in todo]
-      order = sorted(range(len(todo)), key=lambda i: (lengths[i], todo[i]))
-      batches = [[todo[i] for i in order[k:k + rows_per_batch]] for k in range(0, len(order), rows_per_batch)]
-      longest = [max(lengths[i] for i in order[k:k + rows_per_batch]) for k in range(0, len(order), rows_per_batch)]
-      plan = _plan_frames(_probe_frames(n, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
-                          for n in longest)
-      decode = functools.partial(_decode, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center,
-                                 pad_mode=pad_mode)
-      prefetch = 2
-      futures = [[decoder.submit(decode, p) for p in b] for b in batches[:prefetch]]
-      in_flight = None  # (dispatched device results, decoded files) of the previous batch
-      for k in range(len(batches) + 1):
-        current = None
-        if k < len(batches):
+    previous = load_manifest(out)
+    if previous["config"] is not None and previous["config"] != json.loads(json.dumps(config)):
+      raise ValueError(f"out {out!r} holds features computed with other settings ({previous['config']}); "
+                       f"use another out directory or remove it (now: {config})")
+    manifest_name = _manifest_name(pid, pcount)
+    manifest_path = os.path.join(out, manifest_name)
+    manifest = {"format": FORMAT, "config": config, "files": {}}
+    if os.path.exists(manifest_path):
+      manifest["files"] = _read_manifest(manifest_path)["files"]
+    _remove_orphans(out, pid, manifest_name)
+    # A resume trusts only the records whose rows check out; the others are computed again.
+    for p in _verify(out, {p: previous["files"][p] for p in files if p in previous["files"]}, names):
+      previous["files"].pop(p, None)
+      manifest["files"].pop(p, None)
+
+    def done(path: str) -> bool:
+      rec = previous["files"].get(path)
+      if rec is None or (rec["status"] == "failed" and retry_failed):
+        return False
+      return (rec.get("size"), rec.get("mtime_ns")) == _stat(path)
+
+    todo = [p for p in files if not done(p)]
+    for p in files:  # carry records made by other processes' manifests into this one
+      if p not in todo and p not in manifest["files"]:
+        manifest["files"][p] = previous["files"][p]
+
+    n_dev = mesh.devices.size
+    if batch_size is None:
+      batch_size = n_dev * (8 if mesh.devices.flat[0].platform == "cpu" else 64)
+    rows_per_batch = -(-batch_size // n_dev) * n_dev
+    sharding = NamedSharding(mesh, P("data"))
+    compute = _compute_fn(mesh, requests, spec, window, zcr_left)
+    per_frame = max(_bytes_per_frame(r, spec, window, zcr_left) for r in (requests, piece_requests))
+    frame_rows = max(1, memory_budget // per_frame)  # frames × rows one batch may hold
+    budget = _Budget(frame_rows, n_dev, rows_per_batch)
+
+    n_computed, audio_samples = 0, 0
+    run_id = secrets.token_hex(4)
+    sink = _Writer(out, manifest, manifest_path, f"shard-p{pid:03d}-{run_id}-", 1)
+    writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jaxdsp-batch-writer")
+    decoder = concurrent.futures.ThreadPoolExecutor(num_workers, thread_name_prefix="jaxdsp-batch-decode")
+    pending_writes: list[concurrent.futures.Future] = []
+    bar = _progress_bar(len(todo), progress)
+    in_flight = None  # (dispatched device results or the exception, decoded files) of the previous batch
+
+    def counted(decoded: list[_Decoded]) -> None:
+      nonlocal n_computed, audio_samples
+      n_computed += len(decoded)
+      audio_samples += sum(d.length for d in decoded)
+      bar.update(len(decoded))
+      bar.set_postfix_str(f"{audio_samples / sr / max(time.perf_counter() - t_start, 1e-9):.3g} audio-s/s")
+
+    def drain() -> None:
+      """Collects the batch in flight and queues its writing."""
+      nonlocal in_flight
+      if in_flight is None:
+        return
+      (results, decoded), in_flight = in_flight, None
+      try:
+        if isinstance(results, BaseException):
+          raise results
+        collected = _collect(results, decoded, sr)
+      except _RUNTIME_ERRORS as e:
+        collected = {}, [], _failed_batch(decoded, e, memory_budget)
+      pending_writes.append(writer.submit(sink.add, *collected))
+      while len(pending_writes) > 2:
+        pending_writes.pop(0).result()
+      counted(decoded)
+
+    try:
+      if todo:
+        # Header probes in one loop: threads only traded the GIL (1,000 WAV headers: 0.045 s in one
+        # loop, 0.13 s in two threads, 0.2 s with a future per file).
+        lengths = [_probe(p, sr) for p in todo]
+        frames = [_probe_frames(n, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
+                  for n in lengths]
+        order = sorted(range(len(todo)), key=lambda i: (lengths[i], todo[i]))
+        items = budget.plan(order, frames)  # [(file indices, rows)]; rows None: a long file, in pieces
+        plan = _plan_frames(max(frames[i] for i in idx) for idx, rows in items if rows is not None)
+        decode = functools.partial(_decode, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center,
+                                   pad_mode=pad_mode)
+        prefetch = 2
+        futures = [[decoder.submit(decode, todo[i]) for i in idx] for idx, _ in items[:prefetch]]
+        for k, (_, rows) in enumerate(items):
           decoded = [f.result() for f in futures[k]]
-          if k + prefetch < len(batches):
-            futures.append([decoder.submit(decode, p) for p in batches[k + prefetch]])
+          if k + prefetch < len(items):
+            futures.append([decoder.submit(decode, todo[i]) for i in items[k + prefetch][0]])
           futures[k] = None
-          current = _dispatch(decoded, rows_per_batch, sharding, compute, spec, pad_mode, plan)
-        if in_flight is not None:
-          results, decoded = in_flight
-          pending_writes.append(writer.submit(sink.add, *_collect(results, decoded, sr)))
-          while len(pending_writes) > 2:
-            pending_writes.pop(0).result()
-          n_computed += len(decoded)
-          audio_samples += sum(d.length for d in decoded)
-          bar.update(len(decoded))
-          bar.set_postfix_str(f"{audio_samples / sr / max(time.perf_counter() - t_start, 1e-9):.3g} audio-s/s")
-        in_flight = current
-    for f in pending_writes:
-      f.result()
+          long = [d for d in decoded if d.error is None and budget.is_long(d.n_frames)]
+          short = [d for d in decoded if d.error is not None or not budget.is_long(d.n_frames)]
+          current = None
+          if short:
+            try:
+              current = _dispatch(short, rows or n_dev, sharding, compute, spec, pad_mode, plan)
+            except _RUNTIME_ERRORS as e:
+              current = e, short
+          drain()
+          in_flight = current
+          for d in long:  # alone, in pieces, after everything queued before it is written
+            drain()
+            for f in pending_writes:
+              f.result()
+            pending_writes.clear()
+            _extract_long(d, sink=sink, budget=budget, mesh=mesh, sharding=sharding, spec=spec, window=window,
+                          zcr_left=zcr_left, requests=piece_requests, finish=finish, names=names,
+                          pad_mode=pad_mode, sr=sr, memory_budget=memory_budget)
+            d.y = None
+            counted([d])
+        drain()
+      for f in pending_writes:
+        f.result()
+    finally:
+      bar.close()
+      decoder.shutdown(wait=True, cancel_futures=True)
+      writer.shutdown(wait=True)  # queued results are still written, even when interrupted
+      sink.close()
   finally:
-    bar.close()
-    decoder.shutdown(wait=True, cancel_futures=True)
-    writer.shutdown(wait=True)  # queued results are still written, even when interrupted
-    sink.close()
+    lock.release()
 
   recs = {p: manifest["files"].get(p) for p in files}
   failures = {p: r["error"] for p, r in recs.items() if r is not None and r["status"] == "failed"}
   n_ok = sum(1 for r in recs.values() if r is not None and r["status"] == "ok")
   return ExtractResult(out=out, n_ok=n_ok, n_failed=len(failures), n_computed=n_computed, failures=failures,
                        seconds=time.perf_counter() - t_start, audio_seconds=audio_samples / sr)
+
+
+# Errors of one batch's computation (the device or the host out of memory, an XLA failure): the
+# batch's files are recorded as failed and the run goes on.
+_RUNTIME_ERRORS = (MemoryError, jax.errors.JaxRuntimeError)
+
+
+def _failed_batch(decoded: list[_Decoded], error: BaseException, memory_budget: int) -> dict[str, Any]:
+  first = (str(error).strip().splitlines() or [""])[0][:300]
+  hint = f" (memory_budget={memory_budget} bytes: a smaller one gives smaller batches; rerun with retry_failed)"
+  records = {}
+  for d in decoded:
+    size, mtime = d.stat
+    records[d.path] = {"status": "failed", "size": size, "mtime_ns": mtime,
+                       "error": d.error or f"{type(error).__name__}: {first}{hint}"}
+  return records
+
+
+def _bytes_per_frame(requests: tuple, spec: Any, window: str, zcr_left: int | None) -> int:
+  """Estimated bytes one frame of one batch row takes: its input samples, its outputs twice (on the
+  device and on the host) and, on accelerators (whole batches, no chunks), the frames and spectra
+  of the STFT. Output sizes from ``jax.eval_shape`` (no computation)."""
+  t = 16
+  fn = functools.partial(_compute, requests=requests, spec=spec, window=window, zcr_left=zcr_left)
+  i32 = jax.ShapeDtypeStruct((1,), jnp.int32)
+  shapes = jax.eval_shape(fn, jax.ShapeDtypeStruct((1, spec.n_fft + (t - 1) * spec.hop_length), jnp.float32),
+                          i32, i32, i32)
+  out = sum(math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes)) // t
+  work = 0 if _core.cpu_path() else 4 * spec.n_fft + 16 * (spec.n_fft // 2 + 1)
+  return 4 * spec.hop_length + 2 * out + work
+
+
+@dataclasses.dataclass
+class _Budget:
+  """Batch rows and long files under a memory budget of ``frame_rows`` frames × rows per batch."""
+
+  frame_rows: int
+  n_dev: int
+  max_rows: int
+
+  def rows(self, frames: int) -> int:
+    """Rows of a batch whose longest file has ``frames`` frames: ``max_rows`` halved (in multiples of
+    the device count) until the batch fits, at least one row per device."""
+    cell, r = _bucket(max(frames, 1)), self.max_rows
+    while r > self.n_dev and r * cell > self.frame_rows:
+      r = max(self.n_dev, -(-(r // 2) // self.n_dev) * self.n_dev)
+    return r
+
+  def is_long(self, frames: int) -> bool:
+    """A file too long for a batch of one row per device: computed alone, in pieces."""
+    return self.n_dev * _bucket(max(frames, 1)) > self.frame_rows
+
+  @property
+  def piece_frames(self) -> int:
+    return max(1, self.frame_rows // self.n_dev)
+
+  def plan(self, order: Sequence[int], frames: Sequence[int]) -> list[tuple[list[int], int | None]]:
+    """Batches of file indices in ``order`` (by length), each with its rows; a long file alone with
+    rows ``None``."""
+    items, cur = [], []
+    for i in order:
+      if self.is_long(frames[i]):
+        if cur:
+          items.append((cur, self.rows(frames[cur[-1]])))
+          cur = []
+        items.append(([i], None))
+        continue
+      if cur and len(cur) + 1 > self.rows(frames[i]):
+        items.append((cur, self.rows(frames[cur[-1]])))
+        cur = []
+      cur.append(i)
+    if cur:
+      items.append((cur, self.rows(frames[cur[-1]])))
+    return items
+
+
+def _piece_requests(requests: tuple) -> tuple[tuple, dict[str, Any]]:
+  """The requests for the pieces of a long file, and what finishes them over the whole file: the
+  ``top_db`` clipping of ``spectrogram_db`` (``finish[name]``: its ``top_db``) and ``mfcc`` from
+  the whole file's mel spectrogram (``finish["mfcc"]``: its config), whose per-example ``top_db``
+  peaks the pieces cannot know."""
+  pieces, finish = {}, {}
+  for name, cfg in requests:
+    c = dict(cfg)
+    if name in ("spectrogram_db", "mfcc") and c.get("top_db") is not None:
+      finish[name] = c["top_db"] if name == "spectrogram_db" else cfg
+      if name == "spectrogram_db":
+        pieces[name] = tuple(sorted(dict(c, top_db=None).items()))
+      else:
+        mel = _core.config("melspectrogram", c)
+        if pieces.get("melspectrogram", mel) != mel:
+          raise ValueError("mfcc and melspectrogram with different mel settings cannot be split into pieces")
+        pieces["melspectrogram"] = mel
+    else:
+      if name == "melspectrogram" and pieces.get(name, cfg) != cfg:
+        raise ValueError("mfcc and melspectrogram with different mel settings cannot be split into pieces")
+      pieces[name] = cfg
+  return tuple(sorted(pieces.items())), finish
+
+
+def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, window, zcr_left, requests,
+                  finish, names, pad_mode, sr, memory_budget) -> None:
+  """One file too long for a batch: pieces of ``budget.piece_frames`` whole frames (overlapping by
+  ``n_fft - hop_length`` samples of the padded signal), ``n_dev`` pieces per batch, each written
+  into its frames of the file's arrays (memory-mapped in a shard of its own); then the per-file
+  ``top_db`` finishes, chunk by chunk. Device and host batches stay within the budget."""
+  P, n_dev, hop = budget.piece_frames, budget.n_dev, spec.hop_length
+  T = d.n_frames
+  width = spec.n_fft + (P - 1) * hop
+  if pad_mode == "constant":
+    head, tail = np.zeros(d.left, d.y.dtype), np.zeros(d.right, d.y.dtype)
+  else:
+    padded = np.pad(d.y, (d.left, d.right), mode=pad_mode)
+    head, tail = padded[:d.left].copy(), padded[d.left + d.length:].copy()
+    del padded
+  name, tmp = sink.open_single()
+  try:
+    compute = _compute_fn(mesh, requests, spec, window, zcr_left)
+    arrays: dict[str, np.ndarray] = {}
+    peaks = {k: -np.inf for k in finish if k != "mfcc"}
+    mel = None  # the whole file's mel spectrogram for mfcc, (n_mels, T), memory-mapped
+    try:
+      for j0 in range(0, -(-T // P), n_dev):
+        pieces = range(j0, min(j0 + n_dev, -(-T // P)))
+        x = _aligned_zeros((n_dev, width))
+        lengths = np.full((n_dev,), d.length, np.int32)
+        kept, offsets = np.zeros((n_dev,), np.int32), np.zeros((n_dev,), np.int32)
+        for r, j in enumerate(pieces):
+          offsets[r], kept[r] = j * P * hop, min(P, T - j * P)
+          _fill_piece(x[r], d, head, tail, int(offsets[r]))
+        res = compute(*(jax.device_put(a, sharding) for a in (x, lengths, kept, offsets)))
+        res = {k: np.asarray(v) for k, v in res.items()}
+        for k, v in res.items():
+          for r, j in enumerate(pieces):
+            part = v[r, ..., :kept[r]]
+            cols = slice(j * P, j * P + int(kept[r]))
+            if k in names:
+              if k not in arrays:
+                arrays[k] = _npy_memmap(os.path.join(tmp, f"{k}.npy"), v.dtype, (1, *v.shape[1:-1], T))
+              arrays[k][0, ..., cols] = part
+              if k in peaks and part.size:
+                peaks[k] = max(peaks[k], float(part.max()))
+            if k == "melspectrogram" and "mfcc" in finish:
+              if mel is None:
+                mel = _npy_memmap(os.path.join(tmp, "__mel__.tmp"), v.dtype, v.shape[1:-1] + (T,))
+              mel[..., cols] = part
+      for k, peak in peaks.items():  # the top_db clipping over the whole file, as features() does
+        floor = np.float32(peak) - finish[k]
+        for c in range(0, T, P):
+          np.maximum(arrays[k][..., c:c + P], floor, out=arrays[k][..., c:c + P])
+      if mel is not None:
+        cfg = finish["mfcc"]
+        top_db = dict(cfg)["top_db"]
+        peak = None
+        for c in range(0, T, P):
+          m = _core.db(jnp.asarray(_padded_cols(mel[..., c:c + P], P)), amin=1e-10, top_db=None)
+          cut = min(P, T - c)
+          p = jnp.max(m[..., :cut])
+          peak = p if peak is None else jnp.maximum(peak, p)
+        for c in range(0, T, P):
+          m = _core.db(jnp.asarray(_padded_cols(mel[..., c:c + P], P)), amin=1e-10, top_db=None)
+          mf = np.asarray(_core.from_spectrogram("mfcc", jnp.maximum(m, peak - top_db), cfg))
+          if "mfcc" not in arrays:
+            arrays["mfcc"] = _npy_memmap(os.path.join(tmp, "mfcc.npy"), mf.dtype, (1, *mf.shape[:-1], T))
+          arrays["mfcc"][0, ..., c:c + P] = mf[..., :min(P, T - c)]
+      for a in arrays.values():
+        a.flush()
+    finally:
+      arrays.clear()
+      mel = None
+      if os.path.exists(os.path.join(tmp, "__mel__.tmp")):
+        os.unlink(os.path.join(tmp, "__mel__.tmp"))
+  except _RUNTIME_ERRORS as e:
+    sink.abort_single(tmp)
+    sink.add({}, [], _failed_batch([d], e, memory_budget))
+    return
+  except BaseException:
+    sink.abort_single(tmp)
+    raise
+  sink.commit_single(name, tmp, d.path, dict(_record(d, sr), pieces=-(-T // P)))
+
+
+def _padded_cols(a: np.ndarray, n: int) -> np.ndarray:
+  """``a`` (..., t ≤ n) zero-padded to ``n`` columns (one compiled shape for every chunk)."""
+  if a.shape[-1] == n:
+    return np.asarray(a)
+  return np.concatenate([a, np.zeros(a.shape[:-1] + (n - a.shape[-1],), a.dtype)], axis=-1)
+
+
+def _npy_memmap(path: str, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+  """A new ``.npy`` file of ``shape`` (data at byte 4096, as the streamed shards), memory-mapped."""
+  with open(path, "xb") as f:
+    f.write(_npy_stream.header(dtype, shape))
+    f.truncate(_npy_stream.HEADER_BYTES + math.prod(shape) * np.dtype(dtype).itemsize)
+  return np.memmap(path, dtype=dtype, mode="r+", offset=_npy_stream.HEADER_BYTES, shape=shape)
+
+
+def _fault_hook(event: str, count: int) -> None:
+  """Test-only fault injection (``tests/test_batch_faults.py``), inert unless the environment sets
+  ``JAXDSP_BATCH_FAULT="<event>:<n>:kill"`` (the process SIGKILLs itself at the n-th ``event``:
+  ``"open"``, a shard opened and its first batch written; ``"closed"``, a shard renamed into place
+  before the manifest is rewritten; ``"flushed"``, the manifest rewritten) or
+  ``"<event>:<n>:pause:<dir>"`` (creates ``<dir>/paused``, then waits up to 120 s for
+  ``<dir>/resume``)."""
+  spec = os.environ.get("JAXDSP_BATCH_FAULT")
+  if not spec:
+    return
+  ev, n, action, *rest = spec.split(":", 3)
+  if ev != event or int(n) != count:
+    return
+  if action == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)
+  elif action == "pause":
+    with open(os.path.join(rest[0], "paused"), "w", encoding="utf-8"):
+      pass
+    deadline = time.monotonic() + 120
+    while not os.path.exists(os.path.join(rest[0], "resume")) and time.monotonic() < deadline:
+      time.sleep(0.02)
 
 
 def _progress_bar(total: int, enabled: bool):
@@ -607,8 +1064,15 @@ def _dispatch(decoded: list[_Decoded], rows: int, sharding, compute, spec, pad_m
   for i, d in enumerate(good):
     _fill(x[i], d, pad_mode)
     lengths[i], n_frames[i] = d.length, d.n_frames
-  results = compute(*(jax.device_put(a, sharding) for a in (x, lengths, n_frames)))
+  offsets = np.zeros((rows,), np.int32)
+  results = compute(*(jax.device_put(a, sharding) for a in (x, lengths, n_frames, offsets)))
   return results, decoded
+
+
+def _record(d: _Decoded, sr: float) -> dict[str, Any]:
+  size, mtime = d.stat
+  return {"status": "ok", "length": d.length, "n_frames": d.n_frames, "duration": d.length / sr,
+          "orig_sr": d.orig_sr, "size": size, "mtime_ns": mtime}
 
 
 def _collect(results, decoded: list[_Decoded], sr: float):
@@ -621,8 +1085,7 @@ def _collect(results, decoded: list[_Decoded], sr: float):
     if d.error is not None:
       failed[d.path] = {"status": "failed", "error": d.error, "size": size, "mtime_ns": mtime}
       continue
-    ok.append((d.path, {"status": "ok", "length": d.length, "n_frames": d.n_frames, "duration": d.length / sr,
-                        "orig_sr": d.orig_sr, "size": size, "mtime_ns": mtime}))
+    ok.append((d.path, _record(d, sr)))
   if not ok:
     return {}, ok, failed
   return {k: np.asarray(v)[:len(ok)] for k, v in results.items()}, ok, failed
@@ -668,6 +1131,17 @@ class _Writer:
     self.lock = threading.Lock()
     self.stage = _npy_stream.Stage()
     self.shard: _Shard | None = None
+    self.events: dict[str, int] = {}
+
+  def _event(self, name: str) -> None:
+    self.events[name] = self.events.get(name, 0) + 1
+    _fault_hook(name, self.events[name])
+
+  def _next_name(self) -> str:
+    with self.lock:
+      name = f"{self.prefix}{self.seq:06d}"
+      self.seq += 1
+    return name
 
   def add(self, arrays: dict[str, np.ndarray], ok: list[tuple[str, Any]], failed: dict[str, Any]) -> None:
     """One batch, as ``_collect`` returns it."""
@@ -677,7 +1151,8 @@ class _Writer:
       key = tuple((k, v.dtype.str, v.shape[1:]) for k, v in arrays.items())
       if self.shard is not None and self.shard.key != key:
         self._close_shard()
-      if self.shard is None:
+      opened = self.shard is None
+      if opened:
         self._open_shard(key)
       shard = self.shard
       try:
@@ -686,6 +1161,8 @@ class _Writer:
       except BaseException:
         self._abort_shard()  # its streams may hold part of this batch
         raise
+      if opened:
+        self._event("open")
       for path, rec in ok:
         shard.records[path] = dict(rec, shard=shard.name, index=len(shard.paths))
         shard.paths.append(path)
@@ -697,11 +1174,9 @@ class _Writer:
       self.flush()
 
   def _open_shard(self, key: tuple) -> None:
-    name = f"{self.prefix}{self.seq:06d}"
-    self.seq += 1
+    name = self._next_name()
     tmp = os.path.join(self.out, f"{name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
+    os.mkdir(tmp)  # a new name of this run: never another run's directory
     streams = {k: _npy_stream.NpyStream(os.path.join(tmp, f"{k}.npy"), self.stage) for k, *_ in key}
     self.shard = _Shard(name=name, tmp=tmp, key=key, streams=streams, opened=time.monotonic())
 
@@ -711,15 +1186,39 @@ class _Writer:
       for stream in shard.streams.values():
         stream.close()
       np.save(os.path.join(shard.tmp, "__paths__.npy"), np.array(shard.paths), allow_pickle=False)
-      final = os.path.join(self.out, shard.name)
-      shutil.rmtree(final, ignore_errors=True)  # a shard left by a run killed before its manifest entry
-      os.replace(shard.tmp, final)
+      os.rename(shard.tmp, os.path.join(self.out, shard.name))
     except BaseException:
       self.shard = shard
       self._abort_shard()
       raise
     with self.lock:
       self.manifest["files"].update(shard.records)
+    self._event("closed")
+
+  def open_single(self) -> tuple[str, str]:
+    """A shard for one long file (``_extract_long``): its name and temporary directory."""
+    name = self._next_name()
+    tmp = os.path.join(self.out, f"{name}.tmp-{os.getpid()}")
+    os.mkdir(tmp)
+    return name, tmp
+
+  def commit_single(self, name: str, tmp: str, path: str, record: dict[str, Any]) -> None:
+    """Renames a long file's shard into place, then records it (called while no batch is queued)."""
+    try:
+      np.save(os.path.join(tmp, "__paths__.npy"), np.array([path]), allow_pickle=False)
+      os.rename(tmp, os.path.join(self.out, name))
+    except BaseException:
+      self.abort_single(tmp)
+      raise
+    with self.lock:
+      self.manifest["files"][path] = dict(record, shard=name, index=0)
+    self._event("closed")
+    if time.monotonic() - self.last_write >= max(1.0, 20 * self.write_cost):
+      self.flush()
+
+  @staticmethod
+  def abort_single(tmp: str) -> None:
+    shutil.rmtree(tmp, ignore_errors=True)
 
   def _abort_shard(self) -> None:
     shard, self.shard = self.shard, None
@@ -732,6 +1231,7 @@ class _Writer:
       t = time.monotonic()
       _write_manifest(self.manifest_path, self.manifest)
       self.last_write, self.write_cost = time.monotonic(), time.monotonic() - t
+    self._event("flushed")
 
   def close(self) -> None:
     """Closes the open shard and writes the manifest (the end of a run, or its interruption)."""
@@ -751,6 +1251,9 @@ def load_features(out: str | os.PathLike, *, names: Iterable[str] | None = None,
                   paths: Iterable[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
   """Reads the features an :func:`extract` run wrote to ``out``.
 
+  Every row read is checked against its shard's ``__paths__``; a manifest may name only shards
+  inside ``out`` (a plain shard name: never an absolute path or ``..``).
+
   Args:
     out: the output directory of :func:`extract`.
     names: features to read (default: all that were extracted).
@@ -763,6 +1266,12 @@ def load_features(out: str | os.PathLike, *, names: Iterable[str] | None = None,
   Raises:
     FileNotFoundError: ``out`` holds no manifest.
     KeyError: a requested path that is not recorded as ``"ok"``.
+    ValueError: a malformed manifest, a record naming a shard outside ``out``, or a row that
+      belongs to another file (a damaged directory: rerun :func:`extract` to repair it).
+
+  Examples:
+    >>> from jaxdsp import batch
+    >>> feats = batch.load_features("feats")                     # doctest: +SKIP
   """
   out = os.fspath(out)
   manifest = load_manifest(out)
@@ -776,7 +1285,13 @@ def load_features(out: str | os.PathLike, *, names: Iterable[str] | None = None,
   names = manifest["config"]["features"] if names is None else list(names)
   by_shard: dict[str, list[str]] = {}
   for p in wanted:
-    by_shard.setdefault(ok[p]["shard"], []).append(p)
+    shard = ok[p].get("shard")
+    if not _valid_shard(shard):
+      raise ValueError(f"the manifest of {out!r} gives {p!r} the shard {shard!r}, which is not a shard "
+                       f"inside the directory (refused)")
+    if not isinstance(ok[p].get("index"), int) or ok[p]["index"] < 0:
+      raise ValueError(f"the manifest of {out!r} gives {p!r} a bad row index {ok[p].get('index')!r}")
+    by_shard.setdefault(shard, []).append(p)
   result: dict[str, dict[str, np.ndarray]] = {}
   for shard, shard_paths in by_shard.items():
     if shard.endswith(".npz"):  # format jaxdsp.batch/1
@@ -785,8 +1300,12 @@ def load_features(out: str | os.PathLike, *, names: Iterable[str] | None = None,
           i = ok[p]["index"]
           result[p] = {n: data[f"{i}/{n}"] for n in names}
       continue
+    listed = np.load(os.path.join(out, shard, "__paths__.npy"), allow_pickle=False)
     arrays = {n: np.load(os.path.join(out, shard, f"{n}.npy"), mmap_mode="r") for n in names}
     for p in shard_paths:
       i, t = ok[p]["index"], ok[p]["n_frames"]
+      if i >= len(listed) or str(listed[i]) != p:
+        raise ValueError(f"{os.path.join(out, shard)}: row {i} does not hold {p!r} (a damaged output "
+                         f"directory; run extract on it again to recompute the file)")
       result[p] = {n: np.array(a[i, ..., :t]) for n, a in arrays.items()}
   return {p: result[p] for p in wanted}

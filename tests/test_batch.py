@@ -233,7 +233,7 @@ def test_four_devices_equal_one_device(corpus, extracted, tmp_path):
       from jaxdsp import _core
       requests = (("spectrogram", _core.config("spectrogram", dict())),)
       spec = _core.StftSpec(256, 64, 256, False, "constant")
-      hlo = batch._compute_fn(mesh, requests, spec, "hann").lower(x, n, n).compile().as_text()
+      hlo = batch._compute_fn(mesh, requests, spec, "hann").lower(x, n, n, n).compile().as_text()
       print("while" in hlo, "all-gather" in hlo)
   """)
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
