@@ -4,7 +4,7 @@ Subcommands::
 
     jaxdsp demo [--out DIR] [--quick]          analyse the shipped clips, one figure, train a small CNN
     jaxdsp analyze FILE [-o fig.png] [--sr SR]  one file: figure and feature summary
-    jaxdsp extract INPUT... -o OUT [--features NAME ...] [--sr SR] [--batch-size N] ...
+    jaxdsp extract INPUT... -o OUT [--features NAME ...] [--sr SR] [--memory-budget B] [--wait] ...
                                                 features of many files on every device (resumable)
     jaxdsp train DATA_ROOT [--epochs N] [--out DIR] ...
                                                 a CNN on an UrbanSound8K-layout folder
@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
                  help="files per batch (default: 8 per device on CPU, 64 per device on GPU/TPU)")
   p.add_argument("--devices", type=_positive_int, help="number of local devices (default: all)")
   p.add_argument("--workers", type=_positive_int, help="decoding threads")
+  p.add_argument("--memory-budget", type=_positive_int, metavar="BYTES",
+                 help="bytes one batch may take; files too long for it are computed in pieces "
+                 "(default: 1073741824)")
+  p.add_argument("--wait", action="store_true",
+                 help="if another extract run is writing OUT, wait for it (default: fail at once)")
   p.add_argument("--retry-failed", action="store_true", help="retry files an earlier run recorded as failed")
   p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -165,7 +170,8 @@ def _extract(args) -> int:
   res = batch.extract(args.inputs, tuple(args.features), out=args.out, sr=sr, n_fft=args.n_fft,
                       hop_length=args.hop_length, batch_size=args.batch_size, devices=args.devices,
                       num_workers=args.workers, retry_failed=args.retry_failed, progress=not args.no_progress,
-                      **options)
+                      wait=args.wait, **options, **({} if args.memory_budget is None else
+                                                    {"memory_budget": args.memory_budget}))
   print(f"{res.n_ok} files ok, {res.n_failed} failed, {res.n_computed} computed now "
         f"({res.audio_seconds:.0f} s of audio in {res.seconds:.1f} s); features in {res.out}")
   for path, error in sorted(res.failures.items())[:10]:
@@ -211,6 +217,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     message = " ".join(str(e).split()) or type(e).__name__
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return 1
+  except BaseException as e:  # pylint: disable=broad-except
+    # Out of memory (host MemoryError, XLA's RESOURCE_EXHAUSTED) or another XLA runtime failure:
+    # one line, not a traceback.
+    if not _is_runtime_error(e) or os.environ.get("JAXDSP_DEBUG"):
+      raise
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+    kind = "out of memory" if isinstance(e, MemoryError) or "RESOURCE_EXHAUSTED" in first else "XLA runtime error"
+    hint = " (extract: a smaller --memory-budget)" if args.command == "extract" else ""
+    print(f"{PROG}: error: {kind}: {first}{hint}", file=sys.stderr)
+    return 1
+
+
+def _is_runtime_error(e: BaseException) -> bool:
+  """A host MemoryError or JAX's runtime error (``XlaRuntimeError``), without importing JAX."""
+  if isinstance(e, MemoryError):
+    return True
+  jax = sys.modules.get("jax")
+  runtime = getattr(getattr(jax, "errors", None), "JaxRuntimeError", None)
+  return runtime is not None and isinstance(e, runtime)
 
 
 if __name__ == "__main__":  # pragma: no cover
