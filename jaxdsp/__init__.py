@@ -91,6 +91,9 @@ from jaxdsp.onset import onset_backtrack
 from jaxdsp.onset import onset_detect
 from jaxdsp.onset import onset_strength
 from jaxdsp.onset import onset_strength_multi
+from jaxdsp.pitch import pyin
+from jaxdsp.pitch import yin
+from jaxdsp.pitch import yin_soft
 # --- end onset, rhythm, pitch ---
 
 # --- subpackages loaded on first use ---
@@ -166,6 +169,7 @@ __all__ = (
     "perceptual_weighting",
     "plot",
     "power_to_db",
+    "pyin",
     "resample",
     "rms",
     "samples_like",
@@ -182,6 +186,8 @@ __all__ = (
     "time_to_frames",
     "time_to_samples",
     "times_like",
+    "yin",
+    "yin_soft",
     "zero_crossing_rate",
     "zero_crossing_rate_smooth",
 )
