@@ -94,6 +94,11 @@ from jaxdsp.onset import onset_strength_multi
 from jaxdsp.pitch import pyin
 from jaxdsp.pitch import yin
 from jaxdsp.pitch import yin_soft
+from jaxdsp.rhythm import beat_track
+from jaxdsp.rhythm import fourier_tempogram
+from jaxdsp.rhythm import tempo
+from jaxdsp.rhythm import tempo_frequencies
+from jaxdsp.rhythm import tempogram
 # --- end onset, rhythm, pitch ---
 
 # --- subpackages loaded on first use ---
@@ -128,6 +133,7 @@ __all__ = (
     "amplitude_envelope",
     "amplitude_to_db",
     "batch",
+    "beat_track",
     "cone_of_influence",
     "cwt",
     "cwt_frequencies",
@@ -138,6 +144,7 @@ __all__ = (
     "features",
     "fft_frequencies",
     "fourier_period_factor",
+    "fourier_tempogram",
     "frame",
     "frames_to_samples",
     "frames_to_time",
@@ -183,6 +190,9 @@ __all__ = (
     "spectral_rolloff",
     "spectrogram",
     "stft",
+    "tempo",
+    "tempo_frequencies",
+    "tempogram",
     "time_to_frames",
     "time_to_samples",
     "times_like",
