@@ -87,6 +87,9 @@ from jaxdsp.convert import times_like
 # --- end helpers and conversions ---
 
 # --- onset, rhythm, pitch ---
+from jaxdsp.hpss import harmonic
+from jaxdsp.hpss import hpss
+from jaxdsp.hpss import percussive
 from jaxdsp.onset import onset_backtrack
 from jaxdsp.onset import onset_detect
 from jaxdsp.onset import onset_strength
@@ -99,6 +102,9 @@ from jaxdsp.rhythm import fourier_tempogram
 from jaxdsp.rhythm import tempo
 from jaxdsp.rhythm import tempo_frequencies
 from jaxdsp.rhythm import tempogram
+from jaxdsp.silence import nonsilent_frames
+from jaxdsp.silence import split
+from jaxdsp.silence import trim
 # --- end onset, rhythm, pitch ---
 
 # --- subpackages loaded on first use ---
@@ -151,6 +157,8 @@ __all__ = (
     "frequency_to_scale",
     "frequency_weighting",
     "get_window",
+    "harmonic",
+    "hpss",
     "hz_to_mel",
     "hz_to_midi",
     "hz_to_note",
@@ -165,6 +173,7 @@ __all__ = (
     "midi_to_note",
     "morlet",
     "nn",
+    "nonsilent_frames",
     "note_to_hz",
     "note_to_midi",
     "num_frames",
@@ -174,6 +183,7 @@ __all__ = (
     "onset_strength_multi",
     "pad_center",
     "perceptual_weighting",
+    "percussive",
     "plot",
     "power_to_db",
     "pyin",
@@ -189,6 +199,7 @@ __all__ = (
     "spectral_flatness",
     "spectral_rolloff",
     "spectrogram",
+    "split",
     "stft",
     "tempo",
     "tempo_frequencies",
@@ -196,6 +207,7 @@ __all__ = (
     "time_to_frames",
     "time_to_samples",
     "times_like",
+    "trim",
     "yin",
     "yin_soft",
     "zero_crossing_rate",
