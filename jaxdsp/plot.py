@@ -3,6 +3,12 @@
 Each function draws on ``ax`` (a new figure when None), labels its axes in physical units (seconds,
 Hz) and returns the ``matplotlib.axes.Axes`` (its ``.figure`` is the figure). matplotlib is
 imported on first use, so ``import jaxdsp`` never needs it.
+
+Long inputs are decimated to the figure's pixels before drawing: at most
+``COLUMNS_PER_PIXEL × figure width in pixels`` time columns (spectrogram and scalogram cells: the
+maximum of each group of consecutive frames or samples; waveforms: the minimum and maximum of each
+group, drawn as one line; feature curves: the mean of each group), computed block by block, so an
+hour of audio draws in bounded memory and time.
 """
 
 from __future__ import annotations
@@ -12,6 +18,52 @@ from typing import Any
 import numpy as np
 
 from jaxdsp import _checks
+
+
+COLUMNS_PER_PIXEL = 2
+
+
+def _max_columns(ax: Any) -> int:
+  """Time columns worth drawing on ``ax``: ``COLUMNS_PER_PIXEL`` per pixel of its figure's width
+  (``ax`` None: of a new figure, matplotlib's default size)."""
+  if ax is None:
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    width = matplotlib.rcParams["figure.figsize"][0] * matplotlib.rcParams["figure.dpi"]
+  else:
+    width = ax.figure.get_figwidth() * ax.figure.dpi
+  return max(16, int(COLUMNS_PER_PIXEL * width))
+
+
+def _groups(n: int, max_columns: int) -> tuple[int, int]:
+  """``(k, columns)``: groups of ``k`` consecutive time steps, so that ``n`` steps make at most
+  ``max_columns`` columns (the last group may be shorter)."""
+  k = max(1, -(-n // max_columns))
+  return k, -(-n // k)
+
+
+def _pool(a: np.ndarray, k: int, reduce: Any = np.maximum, transform: Any = None,
+          dtype: Any = np.float64) -> np.ndarray:
+  """``reduce`` (a ufunc) over groups of ``k`` consecutive entries of the last axis of ``a``,
+  after ``transform`` (e.g. ``np.abs``), block by block (about 4 M entries at a time)."""
+  n = a.shape[-1]
+  cols = -(-n // k)
+  out = np.empty(a.shape[:-1] + (cols,), dtype=dtype)
+  rows = max(1, int(np.prod(a.shape[:-1])))
+  step = max(1, (1 << 22) // (rows * k))  # columns per block
+  for c0 in range(0, cols, step):
+    block = np.asarray(a[..., c0 * k:min((c0 + step) * k, n)])
+    if transform is not None:
+      block = transform(block)
+    out[..., c0:c0 + -(-block.shape[-1] // k)] = reduce.reduceat(block, np.arange(0, block.shape[-1], k), axis=-1)
+  return out
+
+
+def _mean_pool(v: np.ndarray, k: int) -> np.ndarray:
+  """Means over groups of ``k`` entries of the last axis (the last group may be shorter)."""
+  n = v.shape[-1]
+  sums = _pool(v, k, np.add)
+  counts = np.minimum(k, n - np.arange(sums.shape[-1]) * k)
+  return sums / counts
 
 
 def _pyplot():
@@ -121,7 +173,9 @@ def scalogram(
   if np.any(freqs <= 0):
     raise ValueError("freqs must be positive for a log-frequency axis")
 
-  S = np.abs(W).astype(np.float64) ** power
+  n = W.shape[1]
+  k, cols = _groups(n, _max_columns(ax))
+  S = _pool(W, k, np.maximum, np.abs) ** power  # |W| decimated to the figure's pixels
   label = "|W|" if power == 1 else f"|W|^{power:g}"
   if db:
     ref = max(S.max(), 1e-30)
@@ -131,8 +185,7 @@ def scalogram(
     label = "dB"
 
   ax = _axes(ax)
-  n = W.shape[1]
-  t_edges = np.arange(n + 1) / sr
+  t_edges = np.append(np.arange(cols) * k, n) / sr
   order = np.argsort(freqs)
   f_edges = _edges(freqs[order], log=True)
   mesh = ax.pcolormesh(t_edges, f_edges, S[order], cmap=cmap, shading="flat", **kwargs)
@@ -172,6 +225,16 @@ def _lines(values: Any, name: str) -> np.ndarray:
   return np.atleast_2d(v)
 
 
+def _decimated_curves(v: np.ndarray, sr: float, hop_length: int, max_columns: int):
+  """Frame times and per-frame curves ``(n_curves, n_frames)``, averaged over groups of frames
+  when there are more frames than ``max_columns`` (each group drawn at its mean time)."""
+  k, _ = _groups(v.shape[-1], max_columns)
+  t = _frame_times(v.shape[-1], sr, hop_length)
+  if k == 1:
+    return t, v
+  return _mean_pool(t, k), _mean_pool(v.astype(np.float64), k)
+
+
 def envelope(values: Any, *, sr: float, hop_length: int = 512, ax: Any = None, label: Any = None,
              ylabel: str | None = None, title: str | None = None, **kwargs: Any):
   """Draws per-frame features (amplitude envelope, RMS, ZCR, centroid, ...) against time.
@@ -208,7 +271,7 @@ def envelope(values: Any, *, sr: float, hop_length: int = 512, ax: Any = None, l
   if len(labels) != len(v):
     raise ValueError(f"label must be a string or one per curve ({len(v)}), got {len(labels)}")
   ax = _axes(ax)
-  t = _frame_times(v.shape[-1], sr, hop_length)
+  t, v = _decimated_curves(v, sr, hop_length, _max_columns(ax))
   for row, lab in zip(v, labels):
     ax.plot(t, row, label=lab, **kwargs)
   ax.set_xlabel("Time (s)")
@@ -261,7 +324,13 @@ def waveform(y: Any, *, sr: float, ax: Any = None, envelope: Any = None, rms: An
   frame_length = _checks.positive_int(frame_length, "frame_length")
   hop_length = _checks.positive_int(hop_length, "hop_length")
   ax = _axes(ax)
-  ax.plot(np.arange(x.size) / sr, x, color=color, alpha=alpha, lw=0.6, label="waveform", **kwargs)
+  k, cols = _groups(x.size, max(1, _max_columns(ax) // 2))
+  if k == 1:
+    t_wave, y_wave = np.arange(x.size) / sr, x
+  else:  # the minimum and maximum of each group of samples, one line through both
+    t_wave = np.repeat(np.arange(cols) * k / sr, 2)
+    y_wave = np.stack([_pool(x, k, np.minimum, dtype=x.dtype), _pool(x, k, np.maximum, dtype=x.dtype)], -1).reshape(-1)
+  ax.plot(t_wave, y_wave, color=color, alpha=alpha, lw=0.6, label="waveform", **kwargs)
   overlays = []
   if envelope is not None and envelope is not False:
     ae = jaxdsp.amplitude_envelope(x, frame_length=frame_length, hop_length=hop_length) if envelope is True \
@@ -271,8 +340,8 @@ def waveform(y: Any, *, sr: float, ax: Any = None, envelope: Any = None, rms: An
     r = jaxdsp.rms(x, frame_length=frame_length, hop_length=hop_length) if rms is True else rms
     overlays.append((r, "RMS", "C2"))
   for values, lab, c in overlays:
-    v = _lines(values, lab)[0]
-    ax.plot(_frame_times(v.size, sr, hop_length), v, color=c, lw=1.5, label=lab)
+    t, v = _decimated_curves(_lines(values, lab), sr, hop_length, _max_columns(ax))
+    ax.plot(t, v[0], color=c, lw=1.5, label=lab)
   ax.set_xlim(0, x.size / sr)
   ax.set_xlabel("Time (s)")
   ax.set_ylabel("Amplitude")
@@ -339,7 +408,12 @@ def spectrogram(S: Any, *, sr: float, hop_length: int = 512, y_axis: str = "line
     S = S[0]
   if S.ndim != 2 or 0 in S.shape:
     raise ValueError(f"S must be a non-empty (n_freq, n_frames) array, got shape {S.shape}")
-  S = np.abs(S).astype(np.float64) if scale != "db" else S.astype(np.float64)
+  if top_db is not None:
+    top_db = _checks.positive_number(top_db, "top_db")
+  n_frames = S.shape[-1]
+  k, cols = _groups(n_frames, _max_columns(ax))
+  # Decimated to the figure's pixels: the maximum of each group of frames (of |S|, or of the dB).
+  S = _pool(S, k, np.maximum, np.abs if scale != "db" else None)
   if scale == "db":
     D = S
   else:
@@ -347,9 +421,9 @@ def spectrogram(S: Any, *, sr: float, hop_length: int = 512, y_axis: str = "line
     ref = max(S.max(), 1e-30)
     D = factor * np.log10(np.maximum(S, 1e-30 * ref) / ref)
   if top_db is not None:
-    D = np.maximum(D, D.max() - _checks.positive_number(top_db, "top_db"))
+    D = np.maximum(D, D.max() - top_db)
 
-  n_rows, n_frames = S.shape
+  n_rows = S.shape[0]
   if y_axis == "mel":
     fmax = sr / 2 if fmax is None else fmax
     m = np.linspace(mel.hz_to_mel(fmin, htk=htk), mel.hz_to_mel(fmax, htk=htk), n_rows + 2)
@@ -368,7 +442,7 @@ def spectrogram(S: Any, *, sr: float, hop_length: int = 512, y_axis: str = "line
     else:
       f_edges = _edges(freqs, log=False)
       f_edges[0] = max(f_edges[0], 0.0)
-  t_edges = (np.arange(n_frames + 1) - 0.5) * hop_length / sr
+  t_edges = (np.append(np.arange(cols) * k, n_frames) - 0.5) * hop_length / sr
   t_edges[0] = max(t_edges[0], 0.0)
 
   ax = _axes(ax)

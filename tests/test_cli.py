@@ -131,3 +131,67 @@ def test_demo_quick_then_train(tmp_path, monkeypatch, capsys):
   history = json.loads((train_out / "history.json").read_text())
   assert len(history["loss"]) == 1 and np.isfinite(history["loss"][0])
   assert any((train_out / "checkpoints").iterdir()) and (train_out / "runs").is_dir()
+
+
+def test_analyze_too_short_file_is_one_line(tmp_path, monkeypatch, capsys):
+  monkeypatch.chdir(tmp_path)
+  sf.write(tmp_path / "one.wav", np.array([0.5], np.float32), 44100, subtype="FLOAT")
+  assert cli.main(["analyze", str(tmp_path / "one.wav")]) == 1
+  line = _one_line_error(capsys.readouterr().err)
+  assert "one.wav: 1 sample at 44100 Hz is too short to analyze" in line
+  assert sorted(os.listdir(tmp_path)) == ["one.wav"]
+
+
+def test_analyze_long_file_is_decimated_to_the_figure(tmp_path, monkeypatch, capsys):
+  """60 s (at 4 kHz): the scalogram is computed segment by segment at a hop, and every drawn array
+  (mesh cells, line points) is bounded by the figure's pixels, not the signal's length."""
+  import matplotlib.axes
+
+  sr, n = 4000, 60 * 4000
+  t = np.arange(n) / sr
+  y = 0.3 * np.sin(2 * np.pi * (100 + 10 * t) * t) + 0.01 * np.random.default_rng(3).standard_normal(n)
+  sf.write(tmp_path / "long.wav", y.astype(np.float32), sr, subtype="PCM_16")
+  monkeypatch.setattr(cli, "_SCALOGRAM_SEGMENT", 1 << 16)  # 4 segments
+  sizes = []
+  for method in ("pcolormesh", "plot"):
+    real = getattr(matplotlib.axes.Axes, method)
+
+    def spy(self, *args, _real=real, **kwargs):
+      result = _real(self, *args, **kwargs)
+      arrays = [np.asarray(a) for a in args if np.ndim(a) >= 1]
+      width = self.figure.get_figwidth() * self.figure.dpi
+      sizes.append((max(a.shape[-1] for a in arrays), width))
+      return result
+
+    monkeypatch.setattr(matplotlib.axes.Axes, method, spy)
+  fig = tmp_path / "long.png"
+  assert cli.main(["analyze", str(tmp_path / "long.wav"), "-o", str(fig)]) == 0
+  assert "long.wav" in capsys.readouterr().out
+  _assert_png(fig)
+  assert len(sizes) >= 6
+  assert all(columns <= 2 * width + 1 for columns, width in sizes), sizes
+
+
+def test_long_scalogram_segments_equal_the_whole_transform():
+  """Segments with margins: the rows above the wavelet's aliasing bound (scale > 5.2 samples for
+  cmor1.5-1.0) equal the whole-signal CWT at the same hop to float32 round-off; below it the CWT
+  itself depends on its padding (jaxdsp.cwt's docstring)."""
+  sr, n = 4000, 30000
+  rng = np.random.default_rng(0)
+  t = np.arange(n) / sr
+  y = (np.sin(2 * np.pi * (100 + 200 * t) * t) + 0.1 * rng.standard_normal(n)).astype(np.float32)
+  W, freqs, rate = cli._scalogram(y, sr, n_scales=12, max_columns=300, segment=6000)
+  hop = -(-n // 300)
+  assert W.shape == (12, 300) and rate == sr / hop
+  ref = np.asarray(jd.cwt(y, freqs=freqs, sr=sr, wavelet="cmor1.5-1.0", hop_length=hop, output="magnitude"))
+  exact = np.asarray(jd.frequency_to_scale(freqs, sr=sr, wavelet="cmor1.5-1.0")) > 5.2
+  assert exact.sum() >= 9
+  np.testing.assert_allclose(W[exact], ref[exact], rtol=0, atol=1e-5 * float(ref.max()))
+  np.testing.assert_allclose(W[~exact], ref[~exact], rtol=0, atol=0.05 * float(ref.max()))
+
+
+def test_extract_wait_and_memory_budget_flags(tmp_path, monkeypatch):
+  seen = {}
+  monkeypatch.setattr(batch, "extract", lambda *a, **kw: seen.update(kw) or (_ for _ in ()).throw(ValueError("x")))
+  assert cli.main(["extract", str(tmp_path), "-o", str(tmp_path / "o"), "--wait", "--memory-budget", "1000"]) == 1
+  assert seen["wait"] is True and seen["memory_budget"] == 1000
