@@ -144,3 +144,33 @@ def test_imports_without_matplotlib():
                         env=dict(os.environ, JAX_PLATFORMS="cpu"))
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert "pip install" in proc.stdout and "[plot]" in proc.stdout
+
+
+def test_long_inputs_are_decimated_to_the_figure(tmp_path):
+  """A long spectrogram, waveform and feature curve are drawn with at most COLUMNS_PER_PIXEL ×
+  the figure's width columns; the spectrogram keeps each group's maximum, the waveform its extremes."""
+  fig, axes = plt.subplots(3, 1, figsize=(4, 6), dpi=50)  # 200 pixels wide: at most 400 columns
+  limit = plot.COLUMNS_PER_PIXEL * 200
+  rng = np.random.default_rng(1)
+  S = rng.random((33, 10_000)).astype(np.float32)
+  S[5, 1234] = 50.0
+  plot.spectrogram(S, sr=SR, hop_length=64, ax=axes[0], scale="power", top_db=None, colorbar=False)
+  D = np.asarray(axes[0].collections[0].get_array()).reshape(33, -1)
+  k = -(-10_000 // limit)
+  assert D.shape[1] == -(-10_000 // k) <= limit
+  ref = 10 * np.log10(np.maximum.reduceat(S.astype(np.float64), np.arange(0, 10_000, k), axis=1) / 50.0)
+  np.testing.assert_allclose(D, ref, rtol=1e-12, atol=1e-9)
+  assert D[5, 1234 // k] == 0.0
+  x = (0.1 * rng.standard_normal(200_000)).astype(np.float32)
+  x[123_457] = 0.9
+  plot.waveform(x, sr=SR, ax=axes[1], rms=True)
+  wave, rms = axes[1].get_lines()
+  assert len(wave.get_ydata()) <= limit and len(rms.get_ydata()) <= limit
+  assert wave.get_ydata().max() == np.float32(0.9) and wave.get_ydata().min() == x.min()
+  assert axes[1].get_xlim() == (0.0, 200_000 / SR)
+  curve = rng.random(5000)
+  plot.envelope(curve, sr=SR, hop_length=64, ax=axes[2])
+  line = axes[2].get_lines()[0]
+  assert len(line.get_ydata()) <= limit
+  np.testing.assert_allclose(line.get_ydata().mean(), curve.mean(), rtol=1e-2)
+  _save(fig, tmp_path / "long.png")
