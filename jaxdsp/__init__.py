@@ -94,6 +94,9 @@ from jaxdsp.onset import onset_backtrack
 from jaxdsp.onset import onset_detect
 from jaxdsp.onset import onset_strength
 from jaxdsp.onset import onset_strength_multi
+from jaxdsp.phase import phase_vocoder
+from jaxdsp.phase import pitch_shift
+from jaxdsp.phase import time_stretch
 from jaxdsp.pitch import pyin
 from jaxdsp.pitch import yin
 from jaxdsp.pitch import yin_soft
@@ -184,6 +187,8 @@ __all__ = (
     "pad_center",
     "perceptual_weighting",
     "percussive",
+    "phase_vocoder",
+    "pitch_shift",
     "plot",
     "power_to_db",
     "pyin",
@@ -204,6 +209,7 @@ __all__ = (
     "tempo",
     "tempo_frequencies",
     "tempogram",
+    "time_stretch",
     "time_to_frames",
     "time_to_samples",
     "times_like",
