@@ -795,8 +795,8 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
             _extract_long(d, sink=sink, budget=budget, mesh=mesh, sharding=sharding, spec=spec, window=window,
                           zcr_left=zcr_left, requests=piece_requests, finish=finish, names=names,
                           pad_mode=pad_mode, sr=sr, memory_budget=memory_budget)
-            d.y = None
             counted([d])
+            d.y = None
         drain()
       for f in pending_writes:
         f.result()
