@@ -84,6 +84,17 @@ from jaxdsp.convert import samples_like
 from jaxdsp.convert import samples_to_time
 from jaxdsp.convert import time_to_samples
 from jaxdsp.convert import times_like
+from jaxdsp.signal_utils import autocorrelate
+from jaxdsp.signal_utils import deemphasis
+from jaxdsp.signal_utils import fix_length
+from jaxdsp.signal_utils import lpc
+from jaxdsp.signal_utils import magphase
+from jaxdsp.signal_utils import mu_compress
+from jaxdsp.signal_utils import mu_expand
+from jaxdsp.signal_utils import normalize
+from jaxdsp.signal_utils import preemphasis
+from jaxdsp.signal_utils import to_mono
+from jaxdsp.signal_utils import zero_crossings
 # --- end helpers and conversions ---
 
 # --- onset, rhythm, pitch ---
@@ -109,6 +120,44 @@ from jaxdsp.silence import nonsilent_frames
 from jaxdsp.silence import split
 from jaxdsp.silence import trim
 # --- end onset, rhythm, pitch ---
+
+# --- synthesis and losses ---
+from jaxdsp.losses import esr
+from jaxdsp.losses import feature_loss
+from jaxdsp.losses import mel_stft_loss
+from jaxdsp.losses import multi_resolution_stft_loss
+from jaxdsp.losses import si_sdr
+from jaxdsp.losses import snr
+from jaxdsp.losses import stft_loss
+from jaxdsp.synth import exp_decay_ir
+from jaxdsp.synth import filtered_noise
+from jaxdsp.synth import frequency_filter
+from jaxdsp.synth import harmonic_synth
+from jaxdsp.synth import reverb
+from jaxdsp.synth import sinusoidal_synth
+from jaxdsp.synth import upsample
+from jaxdsp.synth import wavetable_synth
+# --- end synthesis and losses ---
+
+# --- constant-Q and chroma ---
+from jaxdsp.chroma import chroma_cens
+from jaxdsp.chroma import chroma_cqt
+from jaxdsp.chroma import chroma_filterbank
+from jaxdsp.chroma import chroma_stft
+from jaxdsp.chroma import estimate_tuning
+from jaxdsp.chroma import piptrack
+from jaxdsp.chroma import pitch_tuning
+from jaxdsp.chroma import tonnetz
+from jaxdsp.cqt import cqt
+from jaxdsp.cqt import cqt_frequencies
+from jaxdsp.cqt import griffinlim_cqt
+from jaxdsp.cqt import hybrid_cqt
+from jaxdsp.cqt import icqt
+from jaxdsp.cqt import pseudo_cqt
+from jaxdsp.cqt import vqt
+from jaxdsp.cqt import wavelet_filterbank
+from jaxdsp.cqt import wavelet_lengths
+# --- end constant-Q and chroma ---
 
 # --- subpackages loaded on first use ---
 # ``import jaxdsp`` loads the DSP core only; ``jd.nn``/``jd.data`` (flax, optax, orbax, tensorboardX),
@@ -141,42 +190,68 @@ __all__ = (
     "FEATURE_NAMES",
     "amplitude_envelope",
     "amplitude_to_db",
+    "autocorrelate",
     "batch",
     "beat_track",
+    "chroma_cens",
+    "chroma_cqt",
+    "chroma_filterbank",
+    "chroma_stft",
     "cone_of_influence",
+    "cqt",
+    "cqt_frequencies",
     "cwt",
     "cwt_frequencies",
     "data",
     "db_to_amplitude",
     "db_to_power",
+    "deemphasis",
+    "esr",
+    "estimate_tuning",
     "example",
+    "exp_decay_ir",
+    "feature_loss",
     "features",
     "fft_frequencies",
+    "filtered_noise",
+    "fix_length",
     "fourier_period_factor",
     "fourier_tempogram",
     "frame",
     "frames_to_samples",
     "frames_to_time",
+    "frequency_filter",
     "frequency_to_scale",
     "frequency_weighting",
     "get_window",
+    "griffinlim_cqt",
     "harmonic",
+    "harmonic_synth",
     "hpss",
+    "hybrid_cqt",
     "hz_to_mel",
     "hz_to_midi",
     "hz_to_note",
+    "icqt",
     "istft",
     "load",
+    "lpc",
+    "magphase",
     "mel_filterbank",
     "mel_frequencies",
+    "mel_stft_loss",
     "mel_to_hz",
     "melspectrogram",
     "mfcc",
     "midi_to_hz",
     "midi_to_note",
     "morlet",
+    "mu_compress",
+    "mu_expand",
+    "multi_resolution_stft_loss",
     "nn",
     "nonsilent_frames",
+    "normalize",
     "note_to_hz",
     "note_to_midi",
     "num_frames",
@@ -188,17 +263,25 @@ __all__ = (
     "perceptual_weighting",
     "percussive",
     "phase_vocoder",
+    "piptrack",
     "pitch_shift",
+    "pitch_tuning",
     "plot",
     "power_to_db",
+    "preemphasis",
+    "pseudo_cqt",
     "pyin",
     "resample",
+    "reverb",
     "rms",
     "samples_like",
     "samples_to_frames",
     "samples_to_time",
     "save",
     "scale_to_frequency",
+    "si_sdr",
+    "sinusoidal_synth",
+    "snr",
     "spectral_bandwidth",
     "spectral_centroid",
     "spectral_flatness",
@@ -206,6 +289,7 @@ __all__ = (
     "spectrogram",
     "split",
     "stft",
+    "stft_loss",
     "tempo",
     "tempo_frequencies",
     "tempogram",
@@ -213,9 +297,17 @@ __all__ = (
     "time_to_frames",
     "time_to_samples",
     "times_like",
+    "to_mono",
+    "tonnetz",
     "trim",
+    "upsample",
+    "vqt",
+    "wavelet_filterbank",
+    "wavelet_lengths",
+    "wavetable_synth",
     "yin",
     "yin_soft",
     "zero_crossing_rate",
     "zero_crossing_rate_smooth",
+    "zero_crossings",
 )

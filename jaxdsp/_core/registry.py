@@ -201,6 +201,44 @@ _ENTRIES += (
             doc="spectral flux of the dB mel spectrogram (librosa's onset_strength)"),
 )
 
+
+# --- constant-Q and chroma ---
+def _real(value: Any, name: str) -> float:
+  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+    raise TypeError(f"{name} must be a finite real number, got {value!r}")
+  return float(value)
+
+
+def _p_norm(value: Any, name: str) -> float | None:
+  if value is None:
+    return None
+  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+    raise ValueError(f"{name} must be a positive number (1, 2, inf) or None, got {value!r}")
+  return float(value)
+
+
+def _chroma(S, axis, cfg, n_fft):
+  from jaxdsp import chroma  # pylint: disable=import-outside-toplevel  (jaxdsp.chroma imports the core)
+  return chroma.chroma_reduce(S, axis, cfg, n_fft)
+
+
+OPTIONS.update({
+    "n_chroma": Option(12, _checks.positive_int, "number of chroma bins"),
+    "tuning": Option(0.0, _real, "chroma: tuning offset in fractions of a chroma bin"),
+    "chroma_norm": Option(math.inf, _p_norm, "chroma: per-frame p-norm (inf: the maximum) or None"),
+    "ctroct": Option(5.0, _real, "chroma filterbank: centre octave of the octave weighting"),
+    "octwidth": Option(2.0, _number_or_none(_checks.positive_number), "chroma filterbank: octave width, or None"),
+    "base_c": Option(True, _flag, "chroma filterbank: start at C (else A)"),
+})
+_ENTRIES += (
+    Feature("chroma_stft", "power", lambda ctx, cfg: _chroma(ctx.power, ctx.axis, cfg, ctx.n_fft),
+            {"sr": 22050, "n_chroma": 12, "tuning": 0.0, "chroma_norm": math.inf, "ctroct": 5.0, "octwidth": 2.0,
+             "base_c": True},
+            from_S=lambda S, cfg, n_fft: _chroma(S, -2, cfg, n_fft),
+            doc="chromagram of the power spectrogram (librosa's chroma_stft, tuning 0 unless given)"),
+)
+# --- end constant-Q and chroma ---
+
 REGISTRY: dict[str, Feature] = {f.name: f for f in _ENTRIES}
 FEATURE_NAMES: tuple[str, ...] = tuple(sorted(REGISTRY))
 DEFAULT_FEATURES: tuple[str, ...] = ("spectrogram", "rms", "zero_crossing_rate", "spectral_centroid",

@@ -1,0 +1,629 @@
+"""Chroma and tonal features: ``chroma_stft``, ``chroma_cqt``, ``chroma_cens``, ``tonnetz``, the chroma
+filterbank (``chroma_filterbank``, librosa's ``filters.chroma``), and tuning: ``piptrack``,
+``pitch_tuning``, ``estimate_tuning``.
+
+Layout: signals ``(..., n_samples)``; chromagrams ``(..., n_chroma, n_frames)``; tonnetz
+``(..., 6, n_frames)``; ``piptrack`` returns two ``(..., n_freq, n_frames)`` arrays; tunings are
+``(...)`` (one per example: batch-invariant, unlike librosa, which pools the channels of a
+multichannel signal into one estimate). Filterbanks are NumPy constants built from static arguments.
+
+``tuning=None`` (librosa's default for the chroma functions) estimates the tuning from the signal
+before the transform is built, on concrete arrays only (the tuning shapes the filters, which are
+static); pass a number under ``jit``/``vmap``. A batch with ``tuning=None`` takes the mean of its
+examples' estimates.
+
+``chroma_stft`` is a feature of the registry: ``jd.features(names=("chroma_stft", ...))`` and
+``jaxdsp extract --features chroma_stft`` compute it in the shared STFT pass (there with
+``tuning=0``, ``n_chroma=12`` and the ∞-norm unless given).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from jaxdsp import _checks
+from jaxdsp import _core
+from jaxdsp import _ops
+
+
+# ---------------------------------------------------------------------------------------------
+# Filterbanks (NumPy).
+
+
+def _hz_to_octs(f: np.ndarray, tuning: float, bins_per_octave: int) -> np.ndarray:
+  return np.log2(f / (440.0 * 2.0 ** (tuning / bins_per_octave) / 16))
+
+
+@functools.lru_cache(maxsize=32)
+def _chroma_np(sr: float, n_fft: int, n_chroma: int, tuning: float, ctroct: float, octwidth: float | None,
+               norm: float | None, base_c: bool) -> np.ndarray:
+  frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
+  frqbins = n_chroma * _hz_to_octs(frequencies, tuning, n_chroma)
+  # A "bin" for DC, 1.5 octaves below the first bin.
+  frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))
+  binwidthbins = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1]))
+  D = np.subtract.outer(frqbins, np.arange(0, n_chroma, dtype="d")).T
+  n_chroma2 = np.round(float(n_chroma) / 2)
+  D = np.remainder(D + n_chroma2 + 10 * n_chroma, n_chroma) - n_chroma2
+  wts = np.exp(-0.5 * (2 * D / np.tile(binwidthbins, (n_chroma, 1))) ** 2)
+  wts = _normalize_np(wts, norm, axis=0)
+  if octwidth is not None:
+    wts *= np.tile(np.exp(-0.5 * (((frqbins / n_chroma - ctroct) / octwidth) ** 2)), (n_chroma, 1))
+  if base_c:
+    wts = np.roll(wts, -3 * (n_chroma // 12), axis=0)
+  out = np.ascontiguousarray(wts[:, : int(1 + n_fft / 2)], dtype=np.float32)
+  out.setflags(write=False)
+  return out
+
+
+def _normalize_np(x: np.ndarray, norm: float | None, axis: int) -> np.ndarray:
+  if norm is None:
+    return x
+  mag = np.abs(x)
+  length = mag.max(axis=axis, keepdims=True) if norm == np.inf else np.sum(mag**norm, axis=axis, keepdims=True) ** (
+      1.0 / norm)
+  return x / np.where(length < np.finfo(x.dtype).tiny, 1.0, length)
+
+
+def _check_p_norm(norm: Any, name: str = "norm") -> float | None:
+  if norm is None:
+    return None
+  if isinstance(norm, bool) or not isinstance(norm, (int, float, np.integer, np.floating)) or not norm > 0:
+    raise ValueError(f"{name} must be a positive number (1, 2, np.inf) or None, got {norm!r}")
+  return float(norm)
+
+
+def _tuning_value(tuning: Any, name: str = "tuning") -> float:
+  if isinstance(tuning, bool) or not isinstance(tuning, (int, float, np.integer, np.floating)) or not math.isfinite(
+      tuning):
+    raise TypeError(f"{name} must be a finite real number (a Python scalar) or None, got {tuning!r}")
+  return float(tuning)
+
+
+def chroma_filterbank(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ctroct: float = 5.0,
+                      octwidth: float | None = 2, norm: float | None = 2, base_c: bool = True) -> np.ndarray:
+  """The chroma filterbank: Gaussian bumps around each pitch class, one per FFT bin.
+
+  Bin ``f`` at ``n_chroma · log2(f / (A440/16))`` chroma units gets weight
+  ``exp(-½ (2·d / w_f)²)`` for chroma ``c``, with ``d`` the wrapped distance from ``c`` and ``w_f`` the
+  bin's width in chroma units (at least 1); columns normalised to unit ``norm``; then weighted by a
+  Gaussian of ``octwidth`` octaves around octave ``ctroct``; rows rolled to start at C (``base_c``).
+
+  Args:
+    sr: sample rate.
+    n_fft: FFT size.
+    n_chroma: number of chroma bins.
+    tuning: tuning offset in fractions of a chroma bin.
+    ctroct, octwidth: centre (octaves above A0/16·... as librosa) and width of the octave weighting;
+      ``octwidth=None`` weights all octaves equally.
+    norm: normalisation of each column.
+    base_c: start the chroma at C (else at A).
+
+  Returns:
+    ``(n_chroma, 1 + n_fft // 2)`` float32 NumPy array.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> fb = jd.chroma_filterbank(sr=22050, n_fft=2048)
+    >>> fb.shape, int(fb[:, 41].argmax())  # bin 41 ≈ 441.5 Hz, an A (chroma 9 from C)
+    ((12, 1025), 9)
+
+  Compare ``librosa.filters.chroma``.
+  """
+  sr = _checks.sample_rate(sr, "sr")
+  n_fft = _checks.positive_int(n_fft, "n_fft")
+  n_chroma = _checks.positive_int(n_chroma, "n_chroma")
+  tuning = _tuning_value(tuning)
+  ctroct = _tuning_value(ctroct, "ctroct")
+  if octwidth is not None:
+    octwidth = _checks.positive_number(octwidth, "octwidth")
+  norm = _check_p_norm(norm)
+  if not isinstance(base_c, (bool, np.bool_)):
+    raise TypeError(f"base_c must be a bool, got {base_c!r}")
+  return _chroma_np(sr, n_fft, n_chroma, tuning, ctroct, octwidth, norm, bool(base_c))
+
+
+@functools.lru_cache(maxsize=32)
+def _cq_to_chroma(n_input: int, bins_per_octave: int, n_chroma: int, fmin: float, window: tuple | None,
+                  base_c: bool = True) -> np.ndarray:
+  n_merge = bins_per_octave // n_chroma
+  cq_to_ch = np.repeat(np.eye(n_chroma), n_merge, axis=1)
+  cq_to_ch = np.roll(cq_to_ch, -int(n_merge // 2), axis=1)
+  n_octaves = int(np.ceil(float(n_input) / bins_per_octave))
+  cq_to_ch = np.tile(cq_to_ch, n_octaves)[:, :n_input]
+  midi_0 = np.mod(12 * (np.log2(fmin) - np.log2(440.0)) + 69, 12)
+  roll = midi_0 if base_c else midi_0 - 9
+  roll = int(np.round(roll * (n_chroma / 12.0)))
+  cq_to_ch = np.roll(cq_to_ch, roll, axis=0).astype(np.float32)
+  if window is not None:
+    w = np.asarray(window, dtype=np.float32)
+    cq_to_ch = np.stack([np.convolve(row, w, mode="full")[(len(w) - 1) // 2 : (len(w) - 1) // 2 + n_input]
+                         for row in cq_to_ch]).astype(np.float32)
+  cq_to_ch.setflags(write=False)
+  return cq_to_ch
+
+
+# ---------------------------------------------------------------------------------------------
+# Chromagrams.
+
+
+def _normalize(x: jax.Array, norm: float | None, axis: int) -> jax.Array:
+  """librosa's ``util.normalize`` (``fill=None``): slices below the dtype's tiny keep their values."""
+  if norm is None:
+    return x
+  mag = jnp.abs(x)
+  if norm == np.inf:
+    length = mag.max(axis=axis, keepdims=True)
+  else:
+    length = _ops.safe_pow(jnp.sum(_ops.safe_pow(mag, norm), axis=axis, keepdims=True), 1.0 / norm)
+  tiny = jnp.finfo(x.dtype).tiny
+  return x / jnp.where(length < tiny, 1.0, length)
+
+
+def chroma_reduce(S: jax.Array, axis: int, cfg: dict, n_fft: int) -> jax.Array:
+  """The chroma of a power spectrum with frequency axis ``axis`` (-1: the core's chunks, -2: the public
+  layout) -> ``(..., n_chroma, n_frames)`` (the registry's reducer of ``chroma_stft``)."""
+  fb = jnp.asarray(_chroma_np(float(cfg["sr"]), n_fft, cfg["n_chroma"], cfg["tuning"], cfg["ctroct"],
+                              cfg["octwidth"], 2.0, cfg["base_c"]), S.dtype)
+  spec = "...tf,cf->...ct" if axis == -1 else "...ft,cf->...ct"
+  raw = jnp.einsum(spec, S, fb, precision=jax.lax.Precision.HIGHEST)
+  return _normalize(raw, cfg["chroma_norm"], -2)
+
+
+def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None, norm: float | None = np.inf,
+                n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None, window: Any = "hann",
+                center: bool = True, pad_mode: str = "constant", tuning: float | None = None, n_chroma: int = 12,
+                ctroct: float = 5.0, octwidth: float | None = 2, base_c: bool = True) -> jax.Array:
+  """Chromagram from a power spectrogram: the :func:`chroma_filterbank` applied to ``|STFT|²``.
+
+  ``chroma[..., c, t] = Σ_f W[c, f] · S[..., f, t]``, then each frame normalised to unit ``norm``
+  (frames of zero energy stay zero).
+
+  Args:
+    y: ``(..., n_samples)`` signal, or ``None`` with ``S``.
+    sr: sample rate.
+    S: ``(..., 1 + n_fft // 2, n_frames)`` power spectrogram (keyword; ``n_fft`` is taken from it).
+    norm: per-frame normalisation (``np.inf``: the maximum; a p-norm; ``None``).
+    n_fft, hop_length, win_length, window, center, pad_mode: STFT arguments (see :func:`jaxdsp.stft`).
+    tuning: tuning offset in fractions of a chroma bin; ``None`` estimates it with
+      :func:`estimate_tuning` (eagerly, not under ``jit``).
+    n_chroma: chroma bins per octave.
+    ctroct, octwidth, base_c: the filterbank's octave weighting and first chroma (see
+      :func:`chroma_filterbank`).
+
+  Returns:
+    ``(..., n_chroma, n_frames)``.
+
+  Raises:
+    ValueError: both or neither of ``y`` and ``S``; bad sizes or choices; ``tuning=None`` under ``jit``.
+    TypeError: integer input, non-numeric ``tuning``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(2 * jnp.pi * 440.0 * jnp.arange(22050) / 22050)
+    >>> c = jd.chroma_stft(y, sr=22050, tuning=0.0)
+    >>> c.shape, int(c[:, 10].argmax())  # A
+    ((12, 44), 9)
+
+  Compare ``librosa.feature.chroma_stft``.
+
+  References:
+    D. Ellis, "Chroma feature analysis and synthesis", 2007 (the filterbank); M. Müller, "Fundamentals
+    of Music Processing", Springer 2015, ch. 3.
+  """
+  _core.y_or_S(y, S)
+  if tuning is None:
+    if y is not None and isinstance(y, jax.core.Tracer) or S is not None and isinstance(S, jax.core.Tracer):
+      raise ValueError("tuning=None estimates the tuning from the input, which needs a concrete array: pass a "
+                       "number under jit")
+    if S is None:  # librosa estimates from the power spectrogram, read by piptrack as a magnitude
+      from jaxdsp.spectral import spectrogram  # pylint: disable=import-outside-toplevel
+      P = spectrogram(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
+                      pad_mode=pad_mode, power=2.0)
+    else:
+      P = S
+    tuning = _pooled(estimate_tuning(S=P, sr=sr, bins_per_octave=n_chroma))
+  options = {"sr": sr, "n_chroma": n_chroma, "tuning": tuning, "chroma_norm": norm, "ctroct": ctroct,
+             "octwidth": octwidth, "base_c": base_c}
+  return _core.feature("chroma_stft", y, S, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                       center=center, pad_mode=pad_mode, options=options, aliases={"chroma_norm": "norm"})
+
+
+def _pooled(tuning: jax.Array) -> float:
+  return float(np.mean(np.asarray(tuning)))
+
+
+def _check_chroma_cqt(sr, hop_length, fmin, norm, threshold, n_chroma, n_octaves, bins_per_octave, cqt_mode, window):
+  n_chroma = _checks.positive_int(n_chroma, "n_chroma")
+  n_octaves = _checks.positive_int(n_octaves, "n_octaves")
+  bins_per_octave = n_chroma if bins_per_octave is None else _checks.positive_int(bins_per_octave, "bins_per_octave")
+  if bins_per_octave % n_chroma:
+    raise ValueError(f"bins_per_octave={bins_per_octave} must be an integer multiple of n_chroma={n_chroma}")
+  _checks.choice(cqt_mode, "cqt_mode", ("full", "hybrid"))
+  norm = _check_p_norm(norm)
+  if threshold is not None:
+    threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
+  if window is not None:
+    window = tuple(np.asarray(window, dtype=float).ravel().tolist())
+  fmin = 32.70319566257483 if fmin is None else _checks.positive_number(fmin, "fmin")
+  return fmin, norm, threshold, n_chroma, n_octaves, bins_per_octave, window
+
+
+def chroma_cqt(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike | None = None, hop_length: int = 512,
+               fmin: float | None = None, norm: float | None = np.inf, threshold: float = 0.0,
+               tuning: float | None = None, n_chroma: int = 12, n_octaves: int = 7, window: ArrayLike | None = None,
+               bins_per_octave: int | None = 36, cqt_mode: str = "full") -> jax.Array:
+  """Constant-Q chromagram: ``|cqt|`` folded onto ``n_chroma`` pitch classes.
+
+  ``chroma[..., c, t] = Σ_k M[c, k] · |C[..., k, t]|`` with ``M`` summing the ``bins_per_octave /
+  n_chroma`` CQT bins around each pitch class of every octave (optionally smoothed across bins by
+  ``window``); values below ``threshold`` set to 0; frames normalised to unit ``norm``.
+
+  Args:
+    y: ``(..., n_samples)`` signal, or ``None`` with ``C``.
+    sr: sample rate.
+    C: ``(..., n_bins, n_frames)`` constant-Q magnitudes (keyword).
+    hop_length: CQT hop.
+    fmin: lowest CQT frequency (default C1).
+    norm: per-frame normalisation.
+    threshold: floor below which chroma energy is zeroed (its gradient there is zero).
+    tuning: tuning of the CQT in fractions of a bin; ``None`` estimates it (eagerly, not under ``jit``).
+    n_chroma: chroma bins.
+    n_octaves: octaves of the CQT.
+    window: optional 1-D window convolved across the CQT bins of each chroma row.
+    bins_per_octave: CQT bins per octave (a multiple of ``n_chroma``); ``None`` means ``n_chroma``.
+    cqt_mode: ``"full"`` (:func:`jaxdsp.cqt`) or ``"hybrid"`` (:func:`jaxdsp.hybrid_cqt`).
+
+  Returns:
+    ``(..., n_chroma, n_frames)``.
+
+  Raises:
+    ValueError: both or neither of ``y`` and ``C``; ``bins_per_octave`` not a multiple of ``n_chroma``;
+      bad choices; ``tuning=None`` under ``jit``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(2 * jnp.pi * 261.63 * jnp.arange(22050) / 22050)
+    >>> c = jd.chroma_cqt(y, sr=22050, tuning=0.0)
+    >>> c.shape, int(c[:, 20].argmax())  # C
+    ((12, 44), 0)
+
+  Compare ``librosa.feature.chroma_cqt``.
+  """
+  fmin, norm, threshold, n_chroma, n_octaves, bins_per_octave, window = _check_chroma_cqt(
+      sr, hop_length, fmin, norm, threshold, n_chroma, n_octaves, bins_per_octave, cqt_mode, window)
+  if (y is None) == (C is None):
+    raise ValueError("give exactly one of y (a signal) and C (constant-Q magnitudes)")
+  if C is None:
+    from jaxdsp.cqt import cqt, hybrid_cqt  # pylint: disable=import-outside-toplevel
+    fn = cqt if cqt_mode == "full" else hybrid_cqt
+    C = fn(y, sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_octaves * bins_per_octave,
+           bins_per_octave=bins_per_octave, tuning=tuning)
+    C = _ops.safe_sqrt(_ops.abs2(C)) if jnp.iscomplexobj(C) else C
+  else:
+    C = _checks.as_signal(C, "C", min_ndim=2, allow_complex=True)
+    C = _ops.safe_sqrt(_ops.abs2(C)) if jnp.iscomplexobj(C) else C
+  M = _cq_to_chroma(C.shape[-2], bins_per_octave, n_chroma, fmin, window)
+  return _chroma_of_cqt(C, M, threshold, norm)
+
+
+@functools.partial(jax.jit, static_argnames=("threshold", "norm"))
+def _chroma_of_cqt(C, M, threshold, norm):
+  chroma = jnp.einsum("cf,...ft->...ct", jnp.asarray(M, C.dtype), C, precision=jax.lax.Precision.HIGHEST)
+  if threshold is not None:
+    chroma = jnp.where(chroma < threshold, 0.0, chroma)
+  return _normalize(chroma, norm, -2)
+
+
+def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike | None = None, hop_length: int = 512,
+                fmin: float | None = None, tuning: float | None = None, n_chroma: int = 12, n_octaves: int = 7,
+                bins_per_octave: int = 36, cqt_mode: str = "full", window: ArrayLike | None = None,
+                norm: float | None = 2, win_len_smooth: int | None = 41, smoothing_window: str = "hann") -> jax.Array:
+  """Chroma Energy Normalized Statistics (CENS): L1-normalised :func:`chroma_cqt`, quantised by the
+  thresholds 0.4, 0.2, 0.1, 0.05 (a quarter each), smoothed over ``win_len_smooth`` frames and
+  normalised to unit ``norm``.
+
+  The quantisation is a step function: its gradient is zero almost everywhere (CENS is a
+  descriptor, not a training target).
+
+  Args:
+    y, sr, C, hop_length, fmin, tuning, n_chroma, n_octaves, bins_per_octave, cqt_mode, window: as in
+      :func:`chroma_cqt`.
+    norm: final per-frame normalisation.
+    win_len_smooth: smoothing length in frames (``None``: no smoothing).
+    smoothing_window: the smoothing window's name (a symmetric window of ``win_len_smooth + 2`` points).
+
+  Returns:
+    ``(..., n_chroma, n_frames)``.
+
+  Raises:
+    ValueError: as :func:`chroma_cqt`; ``win_len_smooth`` not a positive int or ``None``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(2 * jnp.pi * 261.63 * jnp.arange(22050) / 22050)
+    >>> c = jd.chroma_cens(y, sr=22050, tuning=0.0)
+    >>> c.shape, int(c[:, 20].argmax())
+    ((12, 44), 0)
+
+  Compare ``librosa.feature.chroma_cens``.
+
+  References:
+    M. Müller, F. Kurth and M. Clausen, "Audio matching via chroma-based statistical features",
+    ISMIR 2005.
+  """
+  if win_len_smooth is not None:
+    win_len_smooth = _checks.positive_int(win_len_smooth, "win_len_smooth")
+  win = None
+  if win_len_smooth:
+    win = _core.window_array(smoothing_window, win_len_smooth + 2, False)
+    win = win / win.sum()
+  norm = _check_p_norm(norm)
+  chroma = chroma_cqt(y, sr=sr, C=C, hop_length=hop_length, fmin=fmin, tuning=tuning, norm=None, n_chroma=n_chroma,
+                      n_octaves=n_octaves, cqt_mode=cqt_mode, window=window, bins_per_octave=bins_per_octave)
+  return _cens(chroma, None if win is None else tuple(win.tolist()), norm)
+
+
+@functools.partial(jax.jit, static_argnames=("win", "norm"))
+def _cens(chroma, win, norm):
+  chroma = _normalize(chroma, 1.0, -2)
+  quant = sum(0.25 * (chroma > step).astype(chroma.dtype) for step in (0.4, 0.2, 0.1, 0.05))
+  if win is not None:
+    w = np.asarray(win)
+    n = len(w)
+    padded = jnp.pad(quant, [(0, 0)] * (quant.ndim - 1) + [(n // 2, (n - 1) // 2)])
+    # scipy.ndimage.convolve with mode="constant": out[t] = Σ_j w[j] · x[t + n//2 - j]
+    quant = sum(float(w[j]) * padded[..., n - 1 - j : n - 1 - j + quant.shape[-1]] for j in range(n))
+  return _normalize(quant, norm, -2)
+
+
+def tonnetz(y: ArrayLike | None = None, *, sr: float = 22050, chroma: ArrayLike | None = None,
+            **kwargs: Any) -> jax.Array:
+  """Tonal centroid features (tonnetz): the L1-normalised chroma projected onto the circles of fifths,
+  minor thirds and major thirds.
+
+  ``T[..., p, t] = Σ_c φ[p, c] · chroma[..., c, t] / Σ_c |chroma[..., c, t]|`` with
+  ``φ = (r·sin, r·cos)`` pairs at angles ``7π/6 · c``, ``3π/2 · c``, ``2π/3 · c`` (radii 1, 1, 0.5).
+
+  Args:
+    y: ``(..., n_samples)`` signal, or ``None`` with ``chroma``.
+    sr: sample rate.
+    chroma: ``(..., n_chroma, n_frames)`` chromagram (keyword); default :func:`chroma_cqt` of ``y``.
+    **kwargs: passed to :func:`chroma_cqt` (e.g. ``tuning=0.0`` under ``jit``).
+
+  Returns:
+    ``(..., 6, n_frames)``.
+
+  Raises:
+    ValueError: both or neither of ``y`` and ``chroma``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(2 * jnp.pi * 261.63 * jnp.arange(22050) / 22050)
+    >>> jd.tonnetz(y, sr=22050, tuning=0.0).shape
+    (6, 44)
+
+  Compare ``librosa.feature.tonnetz``.
+
+  References:
+    C. Harte, M. Sandler and M. Gasser, "Detecting harmonic change in musical audio", ACM MM 2006.
+  """
+  if (y is None) == (chroma is None):
+    raise ValueError("give exactly one of y (a signal) and chroma (a chromagram)")
+  if chroma is None:
+    chroma = chroma_cqt(y, sr=sr, **kwargs)
+  else:
+    chroma = _checks.as_signal(chroma, "chroma", min_ndim=2)
+  n = chroma.shape[-2]
+  dim_map = np.linspace(0, 12, num=n, endpoint=False)
+  scale = np.asarray([7.0 / 6, 7.0 / 6, 3.0 / 2, 3.0 / 2, 2.0 / 3, 2.0 / 3])
+  V = np.multiply.outer(scale, dim_map)
+  V[::2] -= 0.5
+  R = np.array([1, 1, 1, 1, 0.5, 0.5])
+  phi = R[:, np.newaxis] * np.cos(np.pi * V)
+  return _tonnetz(chroma, phi)
+
+
+@jax.jit
+def _tonnetz(chroma, phi):
+  return jnp.einsum("pc,...ci->...pi", phi.astype(chroma.dtype), _normalize(chroma, 1.0, -2),
+                    precision=jax.lax.Precision.HIGHEST)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pitch tracking and tuning.
+
+
+def piptrack(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None, n_fft: int | None = 2048,
+             hop_length: int | None = None, fmin: float = 150.0, fmax: float = 4000.0, threshold: float = 0.1,
+             win_length: int | None = None, window: Any = "hann", center: bool = True, pad_mode: str = "constant",
+             ref: float | None = None) -> tuple[jax.Array, jax.Array]:
+  """Pitch tracking on thresholded parabolically-interpolated STFT peaks.
+
+  For each local maximum ``f`` (over frequency) of the magnitude ``S`` between ``fmin`` and ``fmax`` and
+  above ``threshold · max_f S[:, t]`` (or above ``|ref|`` when given), with ``a = S[f+1] + S[f-1] -
+  2S[f]`` and ``b = (S[f+1] - S[f-1]) / 2`` the shift ``δ = -b / a`` (0 when ``|b| >= |a|``):
+  ``pitch = (f + δ) · sr / n_fft`` and ``mag = S[f] + ½ · δ · ∂S/∂f``; zero elsewhere.
+
+  The peak picking is a comparison: ``pitches`` is piecewise differentiable in ``y`` and ``mags``
+  follows ``S`` on the picked bins (no gradient through which bins are picked).
+
+  Args:
+    y: ``(..., n_samples)`` signal, or ``None`` with ``S``.
+    sr: sample rate.
+    S: ``(..., n_freq, n_frames)`` magnitude spectrogram (keyword).
+    n_fft, hop_length, win_length, window, center, pad_mode: STFT arguments (``hop_length`` defaults to
+      ``win_length // 4``).
+    fmin, fmax: frequency range searched (Hz).
+    threshold: relative threshold on each frame's maximum.
+    ref: absolute threshold instead (``None``: relative).
+
+  Returns:
+    ``(pitches, mags)``, both ``(..., n_freq, n_frames)``.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(2 * jnp.pi * 440.0 * jnp.arange(22050) / 22050)
+    >>> p, m = jd.piptrack(y, sr=22050)
+    >>> round(float(p[:, 20][m[:, 20].argmax()]), 0)
+    440.0
+
+  Compare ``librosa.piptrack``.
+  """
+  _core.y_or_S(y, S)
+  sr = _checks.sample_rate(sr, "sr")
+  fmin = _checks.positive_number(fmin, "fmin", allow_zero=True)
+  fmax = _checks.positive_number(fmax, "fmax")
+  threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
+  ref = None if ref is None else _checks.positive_number(abs(ref), "ref", allow_zero=True)
+  if S is None:
+    n_fft = _checks.positive_int(n_fft, "n_fft")
+    win = n_fft if win_length is None else win_length
+    if hop_length is None:
+      hop_length = int(_checks.positive_int(win, "win_length") // 4)
+    from jaxdsp.spectral import spectrogram  # pylint: disable=import-outside-toplevel
+    S = spectrogram(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
+                    pad_mode=pad_mode, power=1.0)
+  else:
+    S = _checks.as_signal(S, "S", min_ndim=2, allow_complex=True)
+    S = _ops.safe_sqrt(_ops.abs2(S)) if jnp.iscomplexobj(S) else jnp.abs(S)
+    n_fft = 2 * (S.shape[-2] - 1)
+  return _piptrack(S, sr=sr, n_fft=n_fft, fmin=fmin, fmax=min(fmax, sr / 2), threshold=threshold, ref=ref)
+
+
+@functools.partial(jax.jit, static_argnames=("sr", "n_fft", "fmin", "fmax", "threshold", "ref"))
+def _piptrack(S, *, sr, n_fft, fmin, fmax, threshold, ref):
+  n = S.shape[-2]
+  # np.gradient along frequency: central differences inside, one-sided at the ends.
+  avg = jnp.concatenate([S[..., 1:2, :] - S[..., 0:1, :], (S[..., 2:, :] - S[..., :-2, :]) / 2,
+                         S[..., -1:, :] - S[..., -2:-1, :]], axis=-2) if n > 1 else jnp.zeros_like(S)
+  up, down = S[..., 2:, :], S[..., :-2, :]
+  mid = S[..., 1:-1, :]
+  a = up + down - 2 * mid
+  b = (up - down) / 2
+  ok = jnp.abs(b) < jnp.abs(a)
+  shift_in = jnp.where(ok, -b / jnp.where(ok, a, 1.0), 0.0)
+  zero = jnp.zeros_like(S[..., :1, :])
+  shift = jnp.concatenate([zero, shift_in, zero], axis=-2)
+  dskew = 0.5 * avg * shift
+  fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)[:n] if n_fft // 2 + 1 == n else np.linspace(0, sr / 2, n)
+  freq_mask = jnp.asarray(((fmin <= fft_freqs) & (fft_freqs < fmax))[:, None])
+  ref_value = threshold * S.max(axis=-2, keepdims=True) if ref is None else ref
+  x = S * (S > ref_value)
+  # librosa's localmax: x[f] > x[f-1] and x[f] >= x[f+1] inside; the first bin never, the last if > its neighbour.
+  inner = (x[..., 1:-1, :] > x[..., :-2, :]) & (x[..., 1:-1, :] >= x[..., 2:, :])
+  last = x[..., -1:, :] > x[..., -2:-1, :]
+  lmax = jnp.concatenate([jnp.zeros_like(last), inner, last], axis=-2)
+  pick = freq_mask & lmax
+  idx = jnp.arange(n, dtype=S.dtype)[:, None]
+  pitches = jnp.where(pick, (idx + shift) * (float(sr) / n_fft), 0.0)
+  mags = jnp.where(pick, S + dskew, 0.0)
+  return pitches, mags
+
+
+def pitch_tuning(frequencies: ArrayLike, *, resolution: float = 0.01, bins_per_octave: int = 12,
+                 weights: ArrayLike | None = None) -> jax.Array:
+  """Tuning offset (in fractions of a bin) that best fits a set of frequencies: the most populated
+  ``resolution``-wide bin of their deviations from equal temperament.
+
+  ``r = bins_per_octave · log2(f / (A440/16)) mod 1`` (in ``[-0.5, 0.5)``), histogrammed over
+  ``[-0.5, 0.5]`` in ``ceil(1 / resolution)`` bins (NumPy's ``histogram`` rule); the left edge of the
+  fullest bin is returned. Non-positive frequencies are ignored (0 when none is left).
+
+  The histogram's mode is piecewise constant in the frequencies: its gradient is zero.
+
+  Args:
+    frequencies: ``(..., n)`` frequencies in Hz (the last axis is pooled; leading axes are a batch).
+    resolution: histogram bin width, in (0, 1).
+    bins_per_octave: bins per octave.
+    weights: optional ``(..., n)`` non-negative weights (a frequency with weight 0 is left out).
+
+  Returns:
+    ``(...)`` tuning estimates.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> float(jd.pitch_tuning(jnp.asarray([440.0 * 2 ** (0.25 / 12)] * 3)))
+    0.25
+
+  Compare ``librosa.pitch_tuning``.
+  """
+  f = _checks.as_signal(frequencies, "frequencies")
+  resolution = _checks.positive_number(resolution, "resolution")
+  if resolution >= 1:
+    raise ValueError(f"resolution must be in (0, 1), got {resolution}")
+  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
+  w = jnp.ones_like(f) if weights is None else jnp.broadcast_to(jnp.asarray(weights, f.dtype), f.shape)
+  return _pitch_tuning(f, w, resolution=resolution, bins_per_octave=bins_per_octave)
+
+
+@functools.partial(jax.jit, static_argnames=("resolution", "bins_per_octave"))
+def _pitch_tuning(f, w, *, resolution, bins_per_octave):
+  valid = (f > 0) & (w > 0)
+  safe = jnp.where(valid, f, 440.0)
+  residual = jnp.mod(bins_per_octave * jnp.log2(safe / jnp.asarray(440.0 / 16, f.dtype)), 1.0)
+  residual = jnp.where(residual >= 0.5, residual - 1.0, residual)
+  n_bins = int(np.ceil(1.0 / resolution))
+  edges = np.linspace(-0.5, 0.5, n_bins + 1)
+  which = jnp.clip(jnp.searchsorted(jnp.asarray(edges, residual.dtype), residual, side="right") - 1, 0, n_bins - 1)
+  counts = jnp.sum(jax.nn.one_hot(which, n_bins, dtype=jnp.int32) * valid[..., None], axis=-2)
+  best = jnp.asarray(edges[:-1], f.dtype)[jnp.argmax(counts, axis=-1)]
+  return jax.lax.stop_gradient(jnp.where(valid.any(axis=-1), best, 0.0))
+
+
+def estimate_tuning(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None,
+                    n_fft: int | None = 2048, resolution: float = 0.01, bins_per_octave: int = 12,
+                    **kwargs: Any) -> jax.Array:
+  """Tuning offset of a signal (in fractions of a bin), from its :func:`piptrack` peaks.
+
+  The peaks whose magnitude reaches the median of all peaks' magnitudes (per example) enter
+  :func:`pitch_tuning`.
+
+  Args:
+    y: ``(..., n_samples)`` signal, or ``None`` with ``S``.
+    sr: sample rate.
+    S: ``(..., n_freq, n_frames)`` magnitude spectrogram (keyword).
+    n_fft: FFT size.
+    resolution: tuning resolution in fractions of a bin.
+    bins_per_octave: bins per octave.
+    **kwargs: passed to :func:`piptrack` (``hop_length``, ``fmin``, ``fmax``, ``threshold``, ...).
+
+  Returns:
+    ``(...)`` one estimate per example (librosa pools a multichannel signal's channels into one).
+    Piecewise constant: zero gradient.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(2 * jnp.pi * 440.0 * 2 ** (0.3 / 12) * jnp.arange(22050) / 22050)
+    >>> round(float(jd.estimate_tuning(y, sr=22050)), 2)
+    0.3
+
+  Compare ``librosa.estimate_tuning``.
+  """
+  pitch, mag = piptrack(y, sr=sr, S=S, n_fft=n_fft, **kwargs)
+  resolution = _checks.positive_number(resolution, "resolution")
+  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
+  return _estimate(pitch, mag, resolution=resolution, bins_per_octave=bins_per_octave)
+
+
+@functools.partial(jax.jit, static_argnames=("resolution", "bins_per_octave"))
+def _estimate(pitch, mag, *, resolution, bins_per_octave):
+  flat_p = pitch.reshape(*pitch.shape[:-2], -1)
+  flat_m = mag.reshape(*mag.shape[:-2], -1)
+  mask = flat_p > 0
+  # np.median of the picked magnitudes: sort with the others pushed to +inf, average the middle pair.
+  count = mask.sum(axis=-1)
+  srt = jnp.sort(jnp.where(mask, flat_m, jnp.inf), axis=-1)
+  lo = jnp.clip((count - 1) // 2, 0, flat_m.shape[-1] - 1)
+  hi = jnp.clip(count // 2, 0, flat_m.shape[-1] - 1)
+  med = (jnp.take_along_axis(srt, lo[..., None], -1) + jnp.take_along_axis(srt, hi[..., None], -1)) / 2
+  thr = jnp.where(count[..., None] > 0, med, 0.0)
+  keep = (flat_m >= thr) & mask
+  return _pitch_tuning(flat_p, keep.astype(flat_p.dtype), resolution=resolution, bins_per_octave=bins_per_octave)
