@@ -349,7 +349,7 @@ def onset_detect(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelop
     return mask
   onsets = np.flatnonzero(np.asarray(mask))
   if backtrack:
-    onsets = onset_backtrack(onsets, env if energy is None else energy)
+    onsets = onset_backtrack(onsets, energy=env if energy is None else energy)
   if units == "samples":
     return onsets * hop_length
   if units == "time":
@@ -367,7 +367,7 @@ def _detect_mask(env, *, normalize, pre_max, post_max, pre_avg, post_avg, delta,
   return _peak_pick_mask(env, pre_max, post_max, pre_avg, post_avg, delta, wait) & valid
 
 
-def onset_backtrack(events: ArrayLike, energy: ArrayLike) -> np.ndarray:
+def onset_backtrack(events: ArrayLike, *, energy: ArrayLike) -> np.ndarray:
   """Moves each onset event back to the nearest preceding local minimum of ``energy`` (host).
 
   Local minima are the frames ``t`` with ``energy[t] <= energy[t - 1]`` and ``energy[t] < energy[t + 1]``,
@@ -385,10 +385,10 @@ def onset_backtrack(events: ArrayLike, energy: ArrayLike) -> np.ndarray:
 
   Examples:
     >>> import jaxdsp as jd
-    >>> jd.onset_backtrack(np.array([3, 7]), np.array([1., 0., 2., 5., 3., 1., 4., 9.])).tolist()
+    >>> jd.onset_backtrack(np.array([3, 7]), energy=np.array([1., 0., 2., 5., 3., 1., 4., 9.])).tolist()
     [1, 5]
 
-  Compare ``librosa.onset.onset_backtrack``.
+  Compare ``librosa.onset.onset_backtrack`` (``energy`` is keyword-only here).
   """
   energy = np.asarray(energy)
   if energy.ndim != 1:
