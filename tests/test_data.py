@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 
@@ -72,7 +73,7 @@ def test_synthetic_is_seeded(tmp_path):
 
 def test_batches_shapes_labels_and_seeded_shuffle(root):
   ds = jdata.UrbanSound8K(root, folds=[1, 2], batch_size=8, seed=3, **READ)
-  assert ds.num_examples == 40 and len(ds) == 5
+  assert ds.num_examples == 40 and ds.num_batches == 5
   assert ds.feature_shape == (32, 63)
   xs, ys = zip(*ds.batches(epoch=0))
   assert [x.shape for x in xs] == [(8, 32, 63)] * 5
@@ -142,7 +143,7 @@ def test_missing_and_corrupt_files_are_reported_and_skipped(tmp_path):
   skipped = dict(ds.skipped)
   assert set(skipped) == set(names[:3])
   assert skipped[names[0]] == "missing"
-  assert ds.num_examples == 7 and len(ds) == 2
+  assert ds.num_examples == 7 and ds.num_batches == 2 and len(ds) == 8  # files opened
   assert len(np.concatenate([y for _, y in ds.batches(epoch=1)])) == 7  # no second warning
 
 
@@ -173,10 +174,96 @@ def test_cnn_adam_cross_entropy_reaches_90_percent_on_held_out_folds(root):
   model = jn.CNN(train.feature_shape, 10, channels=(8, 16, 32), standardize=True,
                  rngs=nnx.Rngs(0))
   epochs = 15
-  schedule = optax.cosine_decay_schedule(3e-3, epochs * len(train))
+  schedule = optax.cosine_decay_schedule(3e-3, epochs * train.num_batches)
   history = jn.fit(model, train, test, loss="cross_entropy", optimizer="adam",
                    learning_rate=schedule, epochs=epochs, progress=False)
   result = jn.evaluate(model, test, loss="cross_entropy")
   assert result["n"] == 40
   assert result["accuracy"] >= 0.9, history["val_accuracy"]
   assert history["loss"][-1] < history["loss"][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14 / 13: a Dataset-like reader, confined and non-UTF-8 names, the CNN's defaults.
+
+
+def test_dataset_len_getitem_transform_and_batches_of_one_kind(root):
+  ds = jdata.UrbanSound8K(root, folds=[5], batch_size=8, shuffle=False, **READ)
+  assert len(ds) == 20 and ds.num_batches == 3
+  x, y = next(iter(ds))
+  assert type(x) is np.ndarray and type(y) is np.ndarray  # noqa: E721 - the same kind
+  assert x.dtype == np.float32 and y.dtype == np.int32
+  f0, label0 = ds[0]
+  assert isinstance(f0, np.ndarray) and isinstance(label0, int)
+  np.testing.assert_allclose(f0, x[0], atol=1e-4)
+  assert label0 == y[0] and ds[-1][1] == ds.labels[-1]
+  with pytest.raises(IndexError, match="index"):
+    ds[20]
+  with pytest.raises(TypeError, match="index"):
+    ds["0"]
+  scaled = jdata.UrbanSound8K(root, folds=[5], batch_size=8, shuffle=False,
+                              transform=lambda f: f[:, :10] / 10.0, **READ)
+  np.testing.assert_allclose(scaled[0][0], f0[:, :10] / 10.0, atol=1e-5)
+  xs, _ = next(iter(scaled))
+  assert xs.shape == (8, 32, 10)
+  with pytest.raises(TypeError, match="transform"):
+    jdata.UrbanSound8K(root, folds=[5], transform=3, **READ)
+
+
+def test_csv_names_non_utf8_load_and_paths_outside_the_root_are_refused(tmp_path):
+  root = jdata.make_synthetic_urbansound(tmp_path / "names", n_per_class=1, n_folds=1,
+                                         duration=0.25, sample_rates=(8000,), seed=2)
+  rows = _rows(root)
+  folder = root / "audio" / "fold1"
+  odd = os.fsdecode(b"bad\xffname.wav")
+  (folder / rows[0]["slice_file_name"]).rename(folder / odd)
+  rows[0]["slice_file_name"] = odd
+  outside = tmp_path / "secret.wav"
+  shutil.copy(folder / rows[1]["slice_file_name"], outside)
+  shutil.copy(folder / rows[2]["slice_file_name"], root / "audio" / "up.wav")
+  rows[1]["slice_file_name"] = str(outside)  # absolute
+  rows[2]["slice_file_name"] = "../up.wav"  # relative, leaving the fold folder
+  with open(root / "metadata" / "UrbanSound8K.csv", "w", newline="", encoding="utf-8",
+            errors="surrogateescape") as f:
+    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+  with pytest.warns(UserWarning, match="outside the dataset root"):
+    ds = jdata.UrbanSound8K(root, sr=8000, duration=0.25, n_fft=256, hop_length=128, n_mels=16,
+                            batch_size=4, shuffle=False)
+  assert dict(ds.skipped).keys() == {str(outside), "../up.wav"}
+  assert len(ds) == 8 and ds.names[0] == odd
+  x, label = ds[0]
+  assert np.all(np.isfinite(x)) and label == int(rows[0]["classID"])
+
+
+def test_synthesize_bad_input():
+  with pytest.raises(ValueError, match="sr"):
+    jdata.synthesize(0, sr=0, n_samples=100)
+  with pytest.raises(ValueError, match="n_samples"):
+    jdata.synthesize(0, sr=8000, n_samples=0)
+  with pytest.raises(TypeError, match="class_id"):
+    jdata.synthesize(1.5, sr=8000, n_samples=100)
+  with pytest.raises(ValueError, match="snr_db"):
+    jdata.synthesize(0, sr=8000, n_samples=100, snr_db=float("nan"))
+
+
+@pytest.fixture(scope="module")
+def logmel_arrays(root):
+  read = dict(READ, pad_mode="wrap")
+  return (jdata.UrbanSound8K(root, folds=range(1, 9), **read).arrays(),
+          jdata.UrbanSound8K(root, folds=[9, 10], **read).arrays())
+
+
+@pytest.mark.parametrize("optimizer,lr,scale,offset", [("sgd", 0.05, 1.0, 0.0),
+                                                       ("adam", 3e-3, 10.0, -200.0)])
+def test_cnn_defaults_learn_with_sgd_and_adam_on_logmel_of_any_scale(logmel_arrays, optimizer,
+                                                                     lr, scale, offset):
+  """The CNN's default input standardisation: SGD and Adam both leave chance (0.1) on dB-valued
+  log-mel input, whatever its scale (without it: SGD stays at 0.1, Adam at 0.35 here)."""
+  (x, y), (xt, yt) = logmel_arrays
+  model = jn.CNN(x.shape[1:], 10, channels=(8, 16), rngs=nnx.Rngs(0))
+  h = jn.fit(model, (x * scale + offset, y), (xt * scale + offset, yt), loss="cross_entropy",
+             optimizer=optimizer, learning_rate=lr, epochs=3, progress=False)
+  assert np.all(np.isfinite(h["loss"])) and h["loss"][-1] < h["loss"][0]
+  assert h["val_accuracy"][-1] >= 0.5, h

@@ -11,6 +11,7 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
+from jax.test_util import check_grads
 
 from jaxdsp import nn as jn
 
@@ -379,3 +380,187 @@ def test_steps_fall_back_when_xla_lacks_the_compiler_options(monkeypatch):
     assert np.isfinite(first) and second < first
   finally:
     train_mod._step_fn.cache_clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14 / 13 defects: BCE at saturation, clear errors, NaN, labels, logging, checkpoints.
+
+
+def test_binary_cross_entropy_gradient_at_saturation_equals_torch():
+  """torch clamps each log at -100 and its backward is (p - t) / max(p (1 - p), 1e-12): loss 0
+  and gradient [0, 0] at p == t in {0, 1}; elsewhere the closed form (p - t) / (p (1 - p)) / n."""
+  t = jnp.array([1.0, 0.0])
+  loss, g = jax.value_and_grad(jn.binary_cross_entropy)(jnp.array([1.0, 0.0]), t)
+  assert float(loss) == 0.0
+  np.testing.assert_array_equal(g, [0.0, 0.0])
+  # Wrong and saturated: loss 100 each (clamped log), gradient (p - t) / 1e-12 / 2.
+  loss, g = jax.value_and_grad(jn.binary_cross_entropy)(jnp.array([0.0, 1.0]), t)
+  np.testing.assert_allclose(loss, 100.0)
+  np.testing.assert_allclose(g, [-0.5e12, 0.5e12], rtol=1e-6)
+  p = np.array([0.2, 0.7, 0.999], np.float32)
+  tt = np.array([1.0, 0.0, 1.0], np.float32)
+  ref = (p.astype(np.float64) - tt) / (p * (1.0 - p.astype(np.float64))) / 3
+  g = jax.jit(jax.grad(jn.binary_cross_entropy))(jnp.asarray(p), jnp.asarray(tt))
+  np.testing.assert_allclose(g, ref, rtol=1e-4)
+  check_grads(lambda q: jn.binary_cross_entropy(q, jnp.asarray(tt)),
+                            (jnp.array([0.3, 0.6, 0.4]),), order=1, modes=("rev",), atol=1e-2,
+                            rtol=1e-2)
+  with pytest.raises(ValueError, match="inputs must be probabilities"):
+    jn.binary_cross_entropy(np.array([1.5, 0.5], np.float32), np.array([1.0, 0.0], np.float32))
+  with pytest.raises(ValueError, match="inputs"):
+    jn.binary_cross_entropy(np.array([np.nan], np.float32), np.array([1.0], np.float32))
+
+
+def test_fit_bad_arguments_give_clear_errors(sum_task):
+  x, y = sum_task
+  net = jn.DeepNet(2, [3], 1, rngs=nnx.Rngs(0))
+  with pytest.raises(ValueError, match=r"same number of examples.*256.*255"):
+    jn.fit(net, (x, y[:-1]), loss="mse", epochs=1, progress=False)
+  with pytest.raises(ValueError, match=r"val: x and y"):
+    jn.fit(net, (x, y), (x, y[:3]), loss="mse", epochs=1, progress=False)
+  with pytest.raises(TypeError, match=r"optax GradientTransformation.*nnx.Optimizer"):
+    jn.fit(net, (x, y), loss="mse", epochs=1, progress=False,
+           optimizer=nnx.Optimizer(net, optax.sgd(0.1), wrt=nnx.Param))
+  with pytest.raises(ValueError, match="learning_rate"):
+    jn.fit(net, (x, y), loss="mse", epochs=1, learning_rate=-0.1, progress=False)
+  with pytest.raises(TypeError, match="learning_rate"):
+    jn.make_optimizer("sgd", "0.1")
+  with pytest.raises(ValueError, match="learning_rate"):
+    jn.make_optimizer("adam", float("nan"))
+  with pytest.raises(TypeError, match="model must be an nnx.Module"):
+    jn.count_params(42)
+
+
+def test_fit_checks_class_labels_on_the_host():
+  x, y = _blobs(n=48)
+  net = jn.DeepNet(6, [4], 3, activation="relu", output_activation=None, rngs=nnx.Rngs(0))
+  for bad in (3, -1):
+    labels = y.copy()
+    labels[5] = bad
+    with pytest.raises(ValueError, match=rf"labels must be class indices in \[0, 3\).*got {bad}"):
+      jn.fit(net, (x, labels), loss="cross_entropy", epochs=1, progress=False)
+    with pytest.raises(ValueError, match="labels"):
+      jn.evaluate(net, (x, labels), loss="cross_entropy")
+
+
+def test_nan_loss_stops_fit_before_a_checkpoint(tmp_path):
+  x, y = _blobs(n=64)
+  net = jn.DeepNet(6, [8], 3, activation="relu", output_activation=None, rngs=nnx.Rngs(0))
+  ckpt = tmp_path / "ckpt"
+  jn.fit(net, (x, y), loss="cross_entropy", optimizer="sgd", learning_rate=0.01, epochs=1,
+         checkpoint_dir=ckpt, progress=False)
+  good = _params(net)
+  x_bad = x.copy()
+  x_bad[3, 0] = np.nan
+  with pytest.raises(jn.NonFiniteLossError, match=r"loss is nan at epoch 2.*no checkpoint"):
+    jn.fit(net, (x_bad, y), loss="cross_entropy", optimizer="sgd", learning_rate=0.01, epochs=3,
+           checkpoint_dir=ckpt, progress=False)
+  assert jn.latest_step(ckpt) == 1
+  for a, b in zip(good, _params(net)):  # the model keeps the last finite epoch
+    np.testing.assert_array_equal(a, b)
+  assert issubclass(jn.NonFiniteLossError, ValueError)  # the CLI prints ValueErrors in one line
+
+
+def test_train_loss_scalar_with_fewer_batches_than_log_every(tmp_path):
+  x, y = _blobs(n=64)
+  net = jn.DeepNet(6, [4], 3, activation="relu", output_activation=None, rngs=nnx.Rngs(0))
+  log_dir = str(tmp_path / "tb")
+  jn.fit(net, (x, y), loss="cross_entropy", epochs=2, batch_size=32, log_dir=log_dir,
+         progress=False)  # 2 batches per epoch, log_every=10
+  from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+  steps = []
+  for path in glob.glob(os.path.join(log_dir, "events.out.tfevents.*")):
+    acc = EventAccumulator(path, size_guidance={"scalars": 0})
+    acc.Reload()
+    if "train/loss" in acc.Tags()["scalars"]:
+      steps += [e.step for e in acc.Scalars("train/loss")]
+  assert sorted(steps) == [2, 4]
+
+
+@pytest.fixture(scope="module")
+def saved_with_optimizer(tmp_path_factory):
+  d = tmp_path_factory.mktemp("ckpt_opt")
+  net = _dropout_net()
+  opt = nnx.Optimizer(net, optax.adam(1e-3), wrt=nnx.Param)
+  x, y = _blobs(n=32)
+  jn.train_step(net, opt, x, y, loss="cross_entropy")
+  jn.save_checkpoint(d, net, opt, step=1, metadata={"epoch": 1})
+  jn.train_step(net, opt, x, y, loss="cross_entropy")
+  jn.save_checkpoint(d, net, opt, step=2, metadata={"epoch": 2})
+  return d, _params(net)
+
+
+def test_restore_model_alone_and_with_optimizer(saved_with_optimizer):
+  d, params = saved_with_optimizer
+  alone = _dropout_net(seed=9)
+  assert jn.restore_checkpoint(d, alone) == {"epoch": 2, "step": 2}
+  for a, b in zip(params, _params(alone)):
+    np.testing.assert_array_equal(a, b)
+  both = _dropout_net(seed=9)
+  opt = nnx.Optimizer(both, optax.adam(1e-3), wrt=nnx.Param)
+  jn.restore_checkpoint(d, both, opt)
+  assert int(opt.step[...]) == 2
+  for a, b in zip(params, _params(both)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_restore_mismatch_is_one_line_naming_directory_and_difference(saved_with_optimizer):
+  d, _ = saved_with_optimizer
+  other = jn.DeepNet(6, [17], 3, activation="relu", output_activation=None, dropout=0.3,
+                     rngs=nnx.Rngs(0))
+  before = _params(other)
+  with pytest.raises(jn.CheckpointError) as info:
+    jn.restore_checkpoint(d, other)
+  msg = str(info.value)
+  assert "\n" not in msg and len(msg) < 400 and str(d) in msg and "step 2" in msg
+  assert "(16,)" in msg and "(17,)" in msg and info.value.kind == "mismatch"
+  for a, b in zip(before, _params(other)):  # nothing half-restored
+    np.testing.assert_array_equal(a, b)
+  net = _dropout_net()
+  with pytest.raises(jn.CheckpointError, match="optimizer does not match"):
+    jn.restore_checkpoint(d, net, nnx.Optimizer(net, optax.sgd(0.1, momentum=0.9), wrt=nnx.Param))
+  with pytest.raises(ValueError, match=r"does not match"):  # fit: the same one line
+    jn.fit(other, _blobs(n=32), loss="cross_entropy", epochs=3, checkpoint_dir=d, progress=False)
+
+
+def _copy_ckpt(src, dst):
+  import shutil
+  shutil.copytree(src, dst)
+  return dst
+
+
+def test_corrupt_latest_checkpoint_error_and_fit_falls_back(saved_with_optimizer, tmp_path):
+  src, _ = saved_with_optimizer
+  # Broken metadata JSON in step 2: a one-line error naming directory and step.
+  d = _copy_ckpt(src, tmp_path / "json")
+  (d / "2" / "metadata" / "metadata").write_text('{"format": 2, "us')
+  with pytest.raises(jn.CheckpointError) as info:
+    jn.restore_checkpoint(d, _dropout_net())
+  msg = str(info.value)
+  assert "\n" not in msg and str(d) in msg and "step 2" in msg and info.value.kind == "corrupt"
+  # fit resumes from step 1 (with a warning naming step 2) and trains on to epoch 3.
+  net = _dropout_net()
+  with pytest.warns(UserWarning, match="step 2"):
+    h = jn.fit(net, _blobs(n=32), loss="cross_entropy", optimizer="adam", learning_rate=1e-3,
+               epochs=3, checkpoint_dir=d, progress=False)
+  assert h["epoch"] == [2, 3] and jn.latest_step(d) == 3  # resumed after epoch 1
+  jn.restore_checkpoint(d, _dropout_net(), step=2)  # the corrupt step was rewritten
+
+
+def test_checkpoint_checksum_detects_changed_array_data(saved_with_optimizer, tmp_path):
+  src, _ = saved_with_optimizer
+  d = _copy_ckpt(src, tmp_path / "flip")
+  import shutil
+  # Step 2's model arrays replaced by step 1's (valid orbax data, different values).
+  shutil.rmtree(d / "2" / "model")
+  shutil.copytree(d / "1" / "model", d / "2" / "model")
+  with pytest.raises(jn.CheckpointError, match=r"step 2: the model arrays fail their checksum"):
+    jn.restore_checkpoint(d, _dropout_net())
+  # Flipped bytes in the stored data: detected (by the storage layer or the checksum).
+  d2 = _copy_ckpt(src, tmp_path / "bytes")
+  for f in glob.glob(str(d2 / "2" / "model" / "**" / "d" / "*"), recursive=True):
+    data = bytearray(open(f, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    open(f, "wb").write(bytes(data))
+  with pytest.raises(jn.CheckpointError, match="step 2"):
+    jn.restore_checkpoint(d2, _dropout_net())

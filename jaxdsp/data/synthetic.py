@@ -206,9 +206,26 @@ def synthesize(class_id: int, *, sr: float, n_samples: int, seed: int = 0,
 
   Returns:
     float64 ``(n_samples,)``.
+
+  Raises:
+    ValueError: ``class_id`` out of range, a non-positive ``sr`` or ``n_samples``, a non-finite
+      ``snr_db``.
+    TypeError: a non-integer ``class_id``.
+
+  Examples:
+    >>> y = synthesize(8, sr=8000, n_samples=800, seed=1)
+    >>> y.shape, bool(0.5 <= abs(y).max() <= 0.9)
+    ((800,), True)
   """
+  if isinstance(class_id, bool) or not isinstance(class_id, (int, np.integer)):
+    raise TypeError(f"class_id must be an int in [0, {len(CLASS_NAMES)}), got {class_id!r}")
   if not 0 <= class_id < len(CLASS_NAMES):
     raise ValueError(f"class_id must be in [0, {len(CLASS_NAMES)}), got {class_id}")
+  sr = _checks.sample_rate(sr, "sr")
+  n_samples = _checks.positive_int(n_samples, "n_samples")
+  if isinstance(snr_db, bool) or not isinstance(snr_db, (int, float, np.integer, np.floating)) \
+      or not np.isfinite(snr_db):
+    raise ValueError(f"snr_db must be a finite number, got {snr_db!r}")
   rng = np.random.default_rng(seed)
   y = _GENERATORS[class_id](rng, n_samples, float(sr))
   y = y / (np.sqrt(np.mean(y ** 2)) + 1e-12)

@@ -6,9 +6,16 @@ than 4 s) or the synthetic one from ``make_synthetic_urbansound``. Each clip is 
 ``jaxdsp.load`` (mixed down to mono, resampled to ``sr``), trimmed or padded (zeros or
 repetition) to ``duration``, and the batch's features are computed in one ``jax.jit(jax.vmap(...))`` call.
 
-Batches are ``(features, labels)``: features ``(batch, n_mels, n_frames)`` for ``"logmel"`` and
-``"mel"``, ``(batch, n_samples)`` for ``"waveform"`` (for learnable frontends); labels int32
-``(batch,)`` class IDs.
+Batches are ``(features, labels)``, both NumPy arrays: features float32 ``(batch, n_mels,
+n_frames)`` for ``"logmel"`` and ``"mel"``, ``(batch, n_samples)`` for ``"waveform"`` (for
+learnable frontends); labels int32 ``(batch,)`` class IDs. Like a ``torch.utils.data.Dataset``,
+``len(ds)`` is the number of examples and ``ds[i]`` one ``(features, label)`` pair, with an
+optional per-example ``transform``.
+
+File names from the CSV are confined to ``<root>/audio/fold<k>/``: a name holding a path
+separator, ``..`` or an absolute path is refused (reported and skipped like a missing file). The
+CSV is read as UTF-8 with undecodable bytes kept (``surrogateescape``), so a file whose name is
+not valid UTF-8 still loads.
 """
 
 from __future__ import annotations
@@ -37,11 +44,19 @@ __all__ = ["UrbanSound8K"]
 _FEATURES = ("logmel", "mel", "waveform")
 
 
+def _outside(name: str) -> str | None:
+  """Why a CSV file name would leave its fold folder, or ``None`` if it is a plain name."""
+  if (not name or os.path.isabs(name) or "/" in name or "\\" in name or os.sep in name
+      or (os.altsep and os.altsep in name) or name in (".", "..")):
+    return "outside the dataset root (a file name must be a plain name, not a path)"
+  return None
+
+
 class UrbanSound8K:
   """Batches of features and labels from an UrbanSound8K-layout folder.
 
-  Files listed in the CSV that are missing or whose header cannot be read are found when the
-  dataset is opened; files that fail to decode later (truncated, corrupt data) are found when
+  Files listed in the CSV that are missing, whose header cannot be read, or whose name points
+  outside the dataset (``../``, an absolute path) are found when the dataset is opened; files that fail to decode later (truncated, corrupt data) are found when
   first read. Either way each is reported by name in a ``UserWarning``, recorded in
   ``skipped`` as ``(slice_file_name, reason)``, and left out — never silently.
 
@@ -68,13 +83,18 @@ class UrbanSound8K:
     prefetch: batches decoded ahead of the one being consumed.
     cache: keep every clip's features in memory after its first read (later epochs skip
       decoding).
+    transform: optional callable applied on the host to each example's features (a float32 NumPy
+      array of ``feature_shape``) in ``ds[i]`` and in every batch (after the cache), returning an
+      array of one common shape; e.g. a normalisation. For random augmentation prefer the
+      on-device ``fit(..., augment=...)``.
     **feature_kwargs: extra keyword arguments for ``melspectrogram`` (``fmin``, ``fmax``, ...).
 
   Attributes:
     class_names: the 10 class names, index = ``classID``.
     files: paths of the usable clips; ``labels`` their class IDs (int32); ``folds`` their folds.
     skipped: ``[(slice_file_name, reason), ...]`` of the clips left out.
-    feature_shape: shape of one example's features.
+    feature_shape: shape of one example's features (before ``transform``).
+    num_batches: batches per epoch.
 
   Raises:
     FileNotFoundError: no ``metadata/UrbanSound8K.csv`` under ``root``.
@@ -86,8 +106,10 @@ class UrbanSound8K:
     ...                                          n_folds=2, duration=1.0)
     >>> ds = jd.data.UrbanSound8K(root, folds=[1], duration=1.0, batch_size=4)
     >>> x, y = next(iter(ds))
-    >>> x.shape, y.shape
-    ((4, 64, 44), (4,))
+    >>> x.shape, y.shape, type(x).__name__, type(y).__name__
+    ((4, 64, 44), (4,), 'ndarray', 'ndarray')
+    >>> len(ds), ds[0][0].shape
+    (10, (64, 44))
   """
 
   def __init__(self, root: str | os.PathLike, *, folds: int | Sequence[int] | None = None,
@@ -96,7 +118,7 @@ class UrbanSound8K:
                n_mels: int = 64, n_fft: int = 1024, hop_length: int = 512, batch_size: int = 32,
                shuffle: bool = True, seed: int = 0, drop_last: bool = False,
                num_workers: int = 4, prefetch: int = 2, cache: bool = False,
-               **feature_kwargs: Any):
+               transform: Callable[[np.ndarray], Any] | None = None, **feature_kwargs: Any):
     self.root = pathlib.Path(root)
     self.sr = int(_checks.sample_rate(sr, "sr"))
     self.duration = _checks.positive_number(duration, "duration")
@@ -113,6 +135,9 @@ class UrbanSound8K:
     if not callable(feature):
       _checks.choice(feature, "feature", _FEATURES)
     self.feature = feature
+    if transform is not None and not callable(transform):
+      raise TypeError(f"transform must be a callable of one example's features, got {transform!r}")
+    self.transform = transform
     self.feature_kwargs = feature_kwargs
     self.class_names = CLASS_NAMES
     self.skipped: list[tuple[str, str]] = []
@@ -124,7 +149,7 @@ class UrbanSound8K:
     csv_path = self.root / "metadata" / "UrbanSound8K.csv"
     if not csv_path.is_file():
       raise FileNotFoundError(f"root must hold metadata/UrbanSound8K.csv, not found: {csv_path}")
-    with open(csv_path, newline="") as f:
+    with open(csv_path, newline="", encoding="utf-8", errors="surrogateescape") as f:
       reader = csv.DictReader(f)
       missing_cols = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
       if missing_cols:
@@ -147,7 +172,7 @@ class UrbanSound8K:
         continue
       name = r["slice_file_name"]
       path = self.root / "audio" / f"fold{fold}" / name
-      reason = self._check_file(path)
+      reason = _outside(name) or self._check_file(path)
       if reason is not None:
         self.skipped.append((name, reason))
         continue
@@ -178,7 +203,8 @@ class UrbanSound8K:
     if not path.is_file():
       return "missing"
     try:
-      info = sf.info(os.fspath(path))
+      with open(path, "rb") as f:  # an open file: names that are not valid UTF-8 work too
+        info = sf.info(f)
     except Exception as e:  # libsndfile refuses the header
       return f"unreadable: {e}"
     if info.frames <= 0:
@@ -191,7 +217,8 @@ class UrbanSound8K:
     Raises:
       jaxdsp.AudioFileError: the file cannot be decoded (its name is in the message).
     """
-    y, _ = jaxdsp.load(self.files[index], sr=self.sr, mono=True, duration=self.duration)
+    with open(self.files[index], "rb") as f:  # any file name, valid UTF-8 or not
+      y, _ = jaxdsp.load(f, sr=self.sr, mono=True, duration=self.duration)
     y = np.asarray(y, dtype=np.float32)[:self.n_samples]
     return np.pad(y, (0, self.n_samples - y.shape[0]), mode=self.pad_mode)
 
@@ -219,6 +246,31 @@ class UrbanSound8K:
                               n_mels=self.n_mels, **self.feature_kwargs)
     return jaxdsp.power_to_db(S) if self.feature == "logmel" else S
 
+  def _transformed(self, features: np.ndarray) -> np.ndarray:
+    return features if self.transform is None else np.asarray(self.transform(features))
+
+  def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
+    """Example ``index`` (in CSV order): ``(features, label)``, features after ``transform``.
+
+    Raises:
+      IndexError: ``index`` out of range.
+      TypeError: a non-integer index.
+      jaxdsp.AudioFileError: the clip cannot be decoded.
+    """
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+      raise TypeError(f"index must be an int, got {type(index).__name__}")
+    n = len(self.files)
+    if not -n <= index < n:
+      raise IndexError(f"index must be in [-{n}, {n}), got {index}")
+    index = int(index) % n
+    if index in self._cache:
+      f = self._cache[index]
+    else:
+      f = self._features(self.audio(index)[None])[0]
+      if self.cache:
+        self._cache[index] = f
+    return self._transformed(f), int(self.labels[index])
+
   def _features(self, audio: np.ndarray) -> np.ndarray:
     """Features of a batch of clips, padded to ``batch_size`` so one compiled shape serves all."""
     b = audio.shape[0]
@@ -236,7 +288,7 @@ class UrbanSound8K:
       idx = np.random.default_rng([self.seed, int(epoch)]).permutation(idx)
     return np.asarray([i for i in idx if i not in self._bad], dtype=np.int64)
 
-  def batches(self, *, epoch: int | None = None) -> Iterator[tuple[jax.Array, np.ndarray]]:
+  def batches(self, *, epoch: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yields ``(features, labels)`` for one epoch, decoding ahead in background threads.
 
     Args:
@@ -284,13 +336,19 @@ class UrbanSound8K:
         keep = [k for k in range(len(chunk)) if feats[k] is not None]
         if not keep:
           continue
-        x = np.stack([feats[k] for k in keep])
-        yield jnp.asarray(x), self.labels[chunk[keep]]
+        x = np.stack([self._transformed(feats[k]) for k in keep])
+        yield x, self.labels[chunk[keep]]
 
-  def __iter__(self) -> Iterator[tuple[jax.Array, np.ndarray]]:
+  def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     return self.batches()
 
   def __len__(self) -> int:
+    """Number of examples (``len(self.files)``), as a ``torch.utils.data.Dataset``."""
+    return len(self.files)
+
+  @property
+  def num_batches(self) -> int:
+    """Batches per epoch (clips found undecodable so far left out)."""
     n = len(self.files) - len(self._bad)
     return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 

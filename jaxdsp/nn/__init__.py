@@ -3,9 +3,12 @@
 Models map ``(..., in_features)`` (dense) or log-mel ``(batch, n_mels, n_frames)`` (``CNN``) to
 outputs; every model takes ``*, rngs: nnx.Rngs`` and can be built ``from_weights``. Training is
 ``fit(model, train, val, loss=..., optimizer=..., epochs=...)`` with a jitted step, TensorBoard
-logging (``log_dir``) and orbax checkpoints (``checkpoint_dir``).
+logging (``log_dir``), orbax checkpoints (``checkpoint_dir``), on-device augmentation
+(``augment=``, see ``jaxdsp.nn.augment``) and data parallelism over every device (``devices=``).
 """
 
+from jaxdsp.nn import augment
+from jaxdsp.nn.checkpoint import CheckpointError
 from jaxdsp.nn.checkpoint import latest_step
 from jaxdsp.nn.checkpoint import restore_checkpoint
 from jaxdsp.nn.checkpoint import save_checkpoint
@@ -32,6 +35,7 @@ from jaxdsp.nn.models import Perceptron
 from jaxdsp.nn.models import ShallowNet
 from jaxdsp.nn.models import count_params
 from jaxdsp.nn.pcen import PCEN
+from jaxdsp.nn.train import NonFiniteLossError
 from jaxdsp.nn.train import evaluate
 from jaxdsp.nn.train import fit
 from jaxdsp.nn.train import label_params
@@ -40,18 +44,21 @@ from jaxdsp.nn.train import train_step
 
 __all__ = [
     "CNN",
+    "CheckpointError",
     "DeepNet",
     "FeatureStack",
     "Leaf",
     "LearnableMel",
     "LogMel",
     "MorletFilterbank",
+    "NonFiniteLossError",
     "PCEN",
     "Perceptron",
     "ShallowNet",
     "SmoothZCR",
     "SoftEnvelope",
     "TensorBoardLogger",
+    "augment",
     "binary_cross_entropy",
     "confusion_matrix",
     "count_params",

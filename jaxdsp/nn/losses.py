@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax.typing import ArrayLike
 
@@ -161,7 +162,9 @@ def binary_cross_entropy(inputs: ArrayLike, targets: ArrayLike, *, from_logits: 
 
   With ``from_logits=False`` (default) ``inputs`` are probabilities ``p`` in [0, 1] (a sigmoid
   output such as ``Perceptron``'s) and each log is clamped at -100, exactly as
-  ``torch.nn.BCELoss``. With ``from_logits=True`` ``inputs`` are logits ``z`` with
+  ``torch.nn.BCELoss``, and so is its gradient, ``(p - t) / max(p·(1 - p), 1e-12)``: finite at
+  ``p = 0`` and ``p = 1`` (zero where ``p == t``). Probabilities outside [0, 1] are refused for host
+  and concrete arrays (torch raises too); inside ``jit`` they cannot be checked and give NaN. With ``from_logits=True`` ``inputs`` are logits ``z`` with
   ``p = sigmoid(z)``, computed stably by ``optax.sigmoid_binary_cross_entropy`` (as
   ``torch.nn.BCEWithLogitsLoss``); prefer it for training.
 
@@ -175,11 +178,15 @@ def binary_cross_entropy(inputs: ArrayLike, targets: ArrayLike, *, from_logits: 
     A scalar (or ``inputs.shape`` for ``"none"``).
 
   Raises:
-    ValueError: shapes differ, or an unknown ``reduction``.
+    ValueError: shapes differ, an unknown ``reduction``, or (``from_logits=False``, concrete
+      input) a probability outside [0, 1] or NaN.
 
   Examples:
     >>> round(float(binary_cross_entropy([0.5, 0.5], [1.0, 0.0])), 4)  # log 2
     0.6931
+    >>> import jax, jax.numpy as jnp
+    >>> jax.grad(binary_cross_entropy)(jnp.array([1.0, 0.0]), jnp.array([1.0, 0.0]))
+    Array([0., 0.], dtype=float32)
 
   Compare ``torch.nn.BCELoss`` / ``torch.nn.BCEWithLogitsLoss``.
   """
@@ -189,10 +196,39 @@ def binary_cross_entropy(inputs: ArrayLike, targets: ArrayLike, *, from_logits: 
   if from_logits:
     per_element = optax.sigmoid_binary_cross_entropy(x, t)
   else:
-    log_p = jnp.maximum(jnp.log(x), -100.0)
-    log_1mp = jnp.maximum(jnp.log1p(-x), -100.0)
-    per_element = -(t * log_p + (1 - t) * log_1mp)
+    if not isinstance(x, jax.core.Tracer):
+      host = np.asarray(x)
+      bad = ~((host >= 0) & (host <= 1))
+      if bad.any():
+        raise ValueError(f"inputs must be probabilities in [0, 1] (from_logits=False), got "
+                         f"{float(host[bad].ravel()[0])} at {int(bad.sum())} element(s); pass "
+                         "from_logits=True for logits")
+    per_element = _bce_probabilities(x, t)
   return _reduce(per_element, reduction)
+
+
+@jax.custom_vjp
+def _bce_probabilities(p: jax.Array, t: jax.Array) -> jax.Array:
+  """``-[t·max(log p, -100) + (1 - t)·max(log(1 - p), -100)]``, torch's ``BCELoss`` forward."""
+  log_p = jnp.maximum(jnp.log(p), -100.0)
+  log_1mp = jnp.maximum(jnp.log1p(-p), -100.0)
+  return -(t * log_p + (1 - t) * log_1mp)
+
+
+def _bce_fwd(p, t):
+  return _bce_probabilities(p, t), (p, t)
+
+
+def _bce_bwd(res, g):
+  """torch's ``binary_cross_entropy_backward``: ``∂/∂p = (p - t) / max(p·(1 - p), 1e-12)``, finite
+  at ``p = 0`` and ``p = 1`` (0 where ``p == t``); ``∂/∂t = log(1 - p) - log p`` (clamped logs)."""
+  p, t = res
+  dp = g * (p - t) / jnp.maximum(p * (1 - p), 1e-12)
+  dt = g * (jnp.maximum(jnp.log1p(-p), -100.0) - jnp.maximum(jnp.log(p), -100.0))
+  return dp.astype(p.dtype), dt.astype(t.dtype)
+
+
+_bce_probabilities.defvjp(_bce_fwd, _bce_bwd)
 
 
 _LOSSES: dict[str, Callable[..., jax.Array]] = {

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import jax
@@ -33,7 +34,7 @@ from jaxdsp import _checks
 from jaxdsp.nn import checkpoint as _ckpt
 from jaxdsp.nn.losses import get_loss
 
-__all__ = ["evaluate", "fit", "label_params", "make_optimizer", "train_step"]
+__all__ = ["NonFiniteLossError", "evaluate", "fit", "label_params", "make_optimizer", "train_step"]
 
 Callback = Callable[[int, nnx.Module, dict], "Mapping[str, Any] | None"]
 
@@ -112,7 +113,7 @@ def make_optimizer(optimizer: Any = "adam", learning_rate: Any = None, *,
       (returned as is); or a mapping ``{label: optimizer}`` of such (names use
       ``learning_rate``) combined with ``optax.multi_transform`` over ``param_labels``, for
       per-group optimizers (e.g. a slower learnable frontend).
-    learning_rate: a float or an optax schedule; ``None`` means 1e-3.
+    learning_rate: a positive float or an optax schedule; ``None`` means 1e-3.
     momentum: SGD momentum (``None`` or 0: plain SGD), as ``torch.optim.SGD``.
     nesterov: Nesterov momentum for SGD.
     weight_decay: for ``"sgd"``/``"adam"`` an L2 term ``wd·θ`` added to the gradient (PyTorch's
@@ -125,8 +126,10 @@ def make_optimizer(optimizer: Any = "adam", learning_rate: Any = None, *,
     An ``optax.GradientTransformation``.
 
   Raises:
-    ValueError: unknown name, hyperparameters given together with a ready transformation, or a
-      mapping without ``param_labels``.
+    ValueError: unknown name, a learning rate that is not positive and finite, hyperparameters
+      given together with a ready transformation, or a mapping without ``param_labels``.
+    TypeError: an ``nnx.Optimizer`` (pass its optax transformation), or a learning rate that is
+      neither a number nor a schedule.
 
   Examples:
     >>> tx = make_optimizer("sgd", 0.1, momentum=0.9)
@@ -134,6 +137,11 @@ def make_optimizer(optimizer: Any = "adam", learning_rate: Any = None, *,
 
   Compare ``torch.optim.SGD`` / ``torch.optim.Adam``.
   """
+  if isinstance(optimizer, nnx.Optimizer):
+    raise TypeError("optimizer must be a name ('sgd', 'adam', 'adamw'), an optax "
+                    "GradientTransformation (e.g. optax.adam(1e-3), optax.chain(...)) or a mapping "
+                    "of those, got an nnx.Optimizer: pass its optax transformation instead (fit "
+                    "builds the nnx.Optimizer itself)")
   if isinstance(optimizer, optax.GradientTransformation):
     if learning_rate is not None or momentum is not None or weight_decay or kwargs:
       raise ValueError("learning_rate, momentum, weight_decay and other options apply to named "
@@ -147,14 +155,31 @@ def make_optimizer(optimizer: Any = "adam", learning_rate: Any = None, *,
                                         weight_decay=weight_decay, **kwargs)
                   for label, o in optimizer.items()}
     return optax.multi_transform(transforms, param_labels)
+  if not isinstance(optimizer, str):
+    raise TypeError(f"optimizer must be a name {_OPTIMIZERS}, an optax GradientTransformation "
+                    f"(e.g. optax.adam(1e-3)) or a mapping of those, got {type(optimizer).__name__}")
   name = _checks.choice(optimizer, "optimizer", _OPTIMIZERS)
-  lr = 1e-3 if learning_rate is None else learning_rate
+  lr = 1e-3 if learning_rate is None else _learning_rate(learning_rate)
   weight_decay = _checks.positive_number(weight_decay, "weight_decay", allow_zero=True)
   args = (name, lr, momentum or None, bool(nesterov), weight_decay, tuple(sorted(kwargs.items())))
   try:
     return _named_optimizer(*args)  # the same object for the same arguments: jit cache hits
   except TypeError:  # unhashable options
     return _named_optimizer.__wrapped__(*args)
+
+
+def _learning_rate(lr: Any) -> Any:
+  """A positive finite number, or a schedule (a callable of the step), else an error."""
+  if callable(lr):
+    return lr
+  if isinstance(lr, (jax.Array, np.ndarray)) and np.ndim(lr) == 0:
+    lr = lr.item()
+  if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+    raise TypeError(f"learning_rate must be a positive number or an optax schedule (a callable "
+                    f"of the step), got {lr!r}")
+  if not math.isfinite(lr) or lr <= 0:
+    raise ValueError(f"learning_rate must be a positive finite number, got {lr!r}")
+  return float(lr)
 
 
 @functools.lru_cache(maxsize=64)
@@ -184,20 +209,27 @@ def _metrics(outputs: jax.Array, y: jax.Array, loss: jax.Array) -> dict[str, jax
   return m
 
 
-def _train_step_impl(graphdef: Any, state: Any, x: jax.Array, y: jax.Array,
-                     loss_fn: Callable) -> tuple[Any, dict[str, jax.Array]]:
+def _train_step_impl(graphdef: Any, loss_fn: Callable, augment: Callable | None, replicated: Any,
+                     state: Any, x: jax.Array, y: jax.Array,
+                     key: jax.Array) -> tuple[Any, dict[str, jax.Array]]:
   model, optimizer = nnx.merge(graphdef, state)
+  targets = y
+  if augment is not None:  # keyed by the optimizer step: reproducible, and the same on resume
+    x, targets = augment(jax.random.fold_in(key, optimizer.step[...]), x, y)
   gd, params, rest = nnx.split(model, nnx.Param, ...)
 
   def objective(params):
     m = nnx.merge(gd, params, rest, copy=True)
     outputs = m(x)
-    return loss_fn(outputs, y), (outputs, nnx.state(m, nnx.Not(nnx.Param)))
+    return loss_fn(outputs, targets), (outputs, nnx.state(m, nnx.Not(nnx.Param)))
 
   (loss, (outputs, new_rest)), grads = jax.value_and_grad(objective, has_aux=True)(params)
   nnx.update(model, new_rest)
   optimizer.update(model, grads)
-  return nnx.state((model, optimizer)), _metrics(outputs, y, loss)
+  new_state = nnx.state((model, optimizer))
+  if replicated is not None:  # data parallel: parameters and optimizer state stay replicated
+    new_state = jax.lax.with_sharding_constraint(new_state, replicated)
+  return new_state, _metrics(outputs, y, loss)
 
 
 # XLA:CPU hands convolutions to YNNPACK by default; on the course's CNN its convolutions (the
@@ -210,38 +242,43 @@ _COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type":
 
 
 @functools.lru_cache(maxsize=64)
-def _step_fn(fun: Callable, graphdef: Any, loss_fn: Callable) -> Callable:
-  """``fun`` bound to a model structure and loss, jitted as ``(state, x, y) -> ...``.
+def _step_fn(fun: Callable, graphdef: Any, *static: Any) -> Callable:
+  """``fun(graphdef, *static, state, *arrays)`` jitted as ``(state, *arrays) -> ...``.
 
-  Cached per ``(graphdef, loss_fn)``: ``fit`` looks it up once and then calls it per batch without
-  hashing the graph definition every step (as a static argument would), and later calls with the
-  same model structure reuse its compilations. Compiled with ``_COMPILER_OPTIONS`` when XLA has
-  them.
+  Cached per ``(graphdef, *static)`` (loss, augmentation, sharding): ``fit`` looks it up once and
+  then calls it per batch without hashing the graph definition every step (as a static argument
+  would), and later calls with the same model structure reuse its compilations. Compiled with
+  ``_COMPILER_OPTIONS`` when XLA has them.
   """
-  bound = lambda state, x, y: fun(graphdef, state, x, y, loss_fn)
+  bound = functools.partial(fun, graphdef, *static)
   tuned = jax.jit(bound, compiler_options=_COMPILER_OPTIONS)
   plain = jax.jit(bound)
   current = [tuned]
 
-  def step(state, x, y):
+  def step(*args):
     try:
-      return current[0](state, x, y)
+      return current[0](*args)
     except Exception as e:  # noqa: BLE001 - only the unknown-option error is handled
       if current[0] is plain or not any(k in str(e) for k in _COMPILER_OPTIONS):
         raise
       current[0] = plain
-      return plain(state, x, y)
+      return plain(*args)
 
   return step
 
 
+def _get_step(fun: Callable, graphdef: Any, *static: Any) -> Callable:
+  """``_step_fn``, uncached when a static argument (e.g. an augmentation) is unhashable."""
+  try:
+    return _step_fn(fun, graphdef, *static)
+  except TypeError:
+    return _step_fn.__wrapped__(fun, graphdef, *static)
 
 
-def _eval_step_impl(graphdef: Any, state: Any, x: jax.Array, y: jax.Array,
-                    loss_fn: Callable) -> tuple[jax.Array, dict[str, jax.Array]]:
+def _eval_step_impl(graphdef: Any, loss_fn: Callable, state: Any, x: jax.Array,
+                    y: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
   outputs = nnx.merge(graphdef, state)(x)
   return outputs, _metrics(outputs, y, loss_fn(outputs, y))
-
 
 
 def _mode(model: nnx.Module, *, training: bool) -> nnx.Module:
@@ -250,12 +287,112 @@ def _mode(model: nnx.Module, *, training: bool) -> nnx.Module:
                   raise_if_not_found=False)
 
 
+# ---------------------------------------------------------------------------------------------
+# Devices: data parallelism over a "data" mesh axis.
+
+
+class _Placement:
+  """Where a step's arrays go: one device (``mesh is None``), or a 1-D ``"data"`` mesh with the
+  batch sharded over it and the state replicated. With several processes
+  (``jax.distributed.initialize()``), each process's batch is its own part of the global batch."""
+
+  def __init__(self, devices: Any):
+    if devices is None:
+      devs = jax.devices()
+    elif isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):
+      n = _checks.positive_int(devices, "devices")
+      if n > jax.device_count():
+        raise ValueError(f"devices must be at most the {jax.device_count()} available, got {n}")
+      devs = jax.devices()[:n]
+    elif isinstance(devices, Sequence) and all(isinstance(d, jax.Device) for d in devices):
+      devs = list(devices)
+      if not devs:
+        raise ValueError("devices must not be empty")
+    else:
+      raise TypeError(f"devices must be None, a number of devices or a list of jax.Device, got "
+                      f"{devices!r}")
+    self.n = len(devs)
+    self.multiprocess = jax.process_count() > 1
+    if self.n == 1 and not self.multiprocess:
+      self.mesh = self.batch = self.replicated = None
+      return
+    from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
+    self.mesh = Mesh(np.asarray(devs), ("data",), axis_types=(AxisType.Auto,))
+    self.batch = NamedSharding(self.mesh, P("data"))
+    self.replicated = NamedSharding(self.mesh, P())
+
+  def state(self, state: Any) -> Any:
+    return state if self.mesh is None else jax.device_put(state, self.replicated)
+
+  def arrays(self, *arrays: Any) -> tuple[jax.Array, ...]:
+    if self.mesh is None:
+      return tuple(jnp.asarray(a) for a in arrays)
+    if self.multiprocess:
+      return tuple(jax.make_array_from_process_local_data(self.batch, np.asarray(a))
+                   for a in arrays)
+    b = np.shape(arrays[0])[0] if np.ndim(arrays[0]) else 0
+    sharding = self.batch if b and b % self.n == 0 else self.replicated  # uneven: replicated
+    return tuple(jax.device_put(a, sharding) for a in arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# Host-side checks.
+
+
+class _LabelCheck:
+  """Checks integer class targets on the host against the model's number of outputs: labels
+  outside ``[0, n_classes)`` would give NaN (or, for -1, silently the last class) on device."""
+
+  def __init__(self, forward: Callable, state: Any):
+    self.forward, self.state = forward, state
+    self.n_classes: int | None = None
+    self.checked = False
+
+  def __call__(self, x: Any, y: Any, where: str) -> None:
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or not np.issubdtype(np.dtype(dtype), np.integer):
+      return
+    if not self.checked:
+      out = jax.eval_shape(self.forward, self.state, jax.ShapeDtypeStruct(
+          np.shape(x), getattr(x, "dtype", np.float32)))
+      self.state = None
+      if len(out.shape) == np.ndim(y) + 1:
+        self.n_classes = int(out.shape[-1])
+      self.checked = True
+    if self.n_classes is None:
+      return
+    host = np.asarray(y)
+    if host.size and (host.min() < 0 or host.max() >= self.n_classes):
+      bad = host[(host < 0) | (host >= self.n_classes)].ravel()[0]
+      raise ValueError(f"{where}: labels must be class indices in [0, {self.n_classes}) (the "
+                       f"model has {self.n_classes} outputs), got {int(bad)}")
+
+
+class NonFiniteLossError(FloatingPointError, ValueError):
+  """``fit`` stopped: a training loss was NaN or inf (a ``FloatingPointError`` and a
+  ``ValueError``, so command lines print it as one line)."""
+
+
+def _finite_or_raise(losses: Sequence[Any], *, epoch: int, step0: int) -> np.ndarray:
+  values = np.asarray(jax.device_get(list(losses)), dtype=np.float64)
+  bad = np.flatnonzero(~np.isfinite(values))
+  if bad.size:
+    raise NonFiniteLossError(
+        f"fit: the training loss is {values[bad[0]]} at epoch {epoch} (step {step0 + bad[0] + 1});"
+        f" training stopped before this epoch was kept: the model holds the parameters after "
+        f"epoch {epoch - 1} and no checkpoint was written for epoch {epoch} (lower the learning "
+        "rate, check the inputs for NaN/inf, or normalise them)")
+  return values
+
+
 def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
-               loss: Any) -> dict[str, jax.Array]:
+               loss: Any, augment: Callable | None = None, key: Any = None,
+               devices: Any = None) -> dict[str, jax.Array]:
   """One jitted optimisation step on a batch; updates ``model`` and ``optimizer`` in place.
 
   ``loss(model(x), y)`` is differentiated with respect to the ``nnx.Param`` variables and the
-  optimizer applies the update; dropout runs in training mode.
+  optimizer applies the update; dropout runs in training mode. On several devices the batch is
+  sharded over them (when its size divides evenly) and the state replicated.
 
   Args:
     model: an ``nnx.Module``.
@@ -263,6 +400,10 @@ def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
     x: input batch.
     y: target batch.
     loss: a callable ``(outputs, targets) -> scalar`` or a name for ``get_loss``.
+    augment: optional ``augment(key, x, y) -> (x, y)`` applied on the device before the forward
+      pass (see ``jaxdsp.nn.augment``), keyed with ``fold_in(key, optimizer.step)``.
+    key: ``jax.random.key`` for ``augment`` (default ``jax.random.key(0)``).
+    devices: ``None`` (every device), a number of devices, or a list of ``jax.Device``.
 
   Returns:
     ``{"loss": scalar}`` plus ``"correct"`` (count of argmax hits) for integer class targets.
@@ -275,8 +416,11 @@ def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
     >>> opt = nnx.Optimizer(net, optax.sgd(0.1), wrt=nnx.Param)
     >>> m = train_step(net, opt, jnp.ones((8, 2)), jnp.ones((8, 1)), loss="mse")
   """
+  place = _Placement(devices)
   graphdef, state = nnx.split((_mode(model, training=True), optimizer))
-  state, metrics = _step_fn(_train_step_impl, graphdef, get_loss(loss))(state, jnp.asarray(x), jnp.asarray(y))
+  key = jax.random.key(0) if key is None else key
+  fn = _get_step(_train_step_impl, graphdef, get_loss(loss), augment, place.replicated)
+  state, metrics = fn(place.state(state), *place.arrays(x, y), place.state(key))
   nnx.update((model, optimizer), state)
   return metrics
 
@@ -285,16 +429,31 @@ def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
 # Data.
 
 
-def _is_arrays(data: Any) -> bool:
+def _is_pair(data: Any) -> bool:
   return (isinstance(data, tuple) and len(data) == 2
-          and all(isinstance(a, (np.ndarray, jax.Array)) for a in data)
-          and np.ndim(data[0]) >= 1 and np.ndim(data[1]) >= 1
-          and np.shape(data[0])[0] == np.shape(data[1])[0])
+          and all(isinstance(a, (np.ndarray, jax.Array)) for a in data))
+
+
+def _check_data(data: Any, name: str) -> None:
+  """A clear error for a pair of arrays that cannot be batched together."""
+  if not _is_pair(data):
+    return
+  x, y = data
+  if np.ndim(x) < 1 or np.ndim(y) < 1:
+    raise ValueError(f"{name} must be (x, y) arrays with a leading example axis, got shapes "
+                     f"{np.shape(x)} and {np.shape(y)}")
+  if np.shape(x)[0] != np.shape(y)[0]:
+    raise ValueError(f"{name}: x and y must hold the same number of examples (leading axis), got "
+                     f"{np.shape(x)[0]} inputs {np.shape(x)} and {np.shape(y)[0]} targets "
+                     f"{np.shape(y)}")
+  if np.shape(x)[0] == 0:
+    raise ValueError(f"{name} must hold at least one example, got shapes {np.shape(x)} and "
+                     f"{np.shape(y)}")
 
 
 def _batches(data: Any, *, epoch: int, batch_size: int, shuffle: bool,
              seed: int) -> Iterator[tuple[Any, Any]]:
-  if _is_arrays(data):
+  if _is_pair(data):
     x, y = data
     n = np.shape(x)[0]
     order = (np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n))
@@ -303,16 +462,24 @@ def _batches(data: Any, *, epoch: int, batch_size: int, shuffle: bool,
       yield x[idx], y[idx]
   elif hasattr(data, "batches"):
     yield from data.batches(epoch=epoch)
-  elif isinstance(data, Iterable):
-    yield from data
+  elif isinstance(data, Iterable) and not isinstance(data, (str, bytes, tuple)):
+    for batch in data:
+      if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+        raise TypeError(f"each batch of an iterable must be a pair (x, y), got "
+                        f"{type(batch).__name__}")
+      yield batch
+  elif isinstance(data, tuple) and all(isinstance(b, (tuple, list)) for b in data):
+    yield from data  # a tuple of (x, y) batches
   else:
     raise TypeError("data must be a tuple (x, y) of arrays, an object with a batches(epoch=...) "
                     f"method, or an iterable of (x, y) batches, got {type(data).__name__}")
 
 
 def _num_batches(data: Any, batch_size: int) -> int | None:
-  if _is_arrays(data):
+  if _is_pair(data):
     return math.ceil(np.shape(data[0])[0] / batch_size)
+  if hasattr(data, "num_batches"):
+    return int(data.num_batches)
   try:
     return len(data)
   except TypeError:
@@ -320,8 +487,10 @@ def _num_batches(data: Any, batch_size: int) -> int | None:
 
 
 def evaluate(model: nnx.Module, data: Any, *, loss: Any, batch_size: int = 256,
-             return_predictions: bool = False) -> dict[str, Any]:
+             return_predictions: bool = False, devices: Any = None) -> dict[str, Any]:
   """Loss and accuracy of ``model`` over ``data`` in inference mode (dropout off), jitted.
+
+  No augmentation is applied. On several devices each batch is sharded over them.
 
   Args:
     model: an ``nnx.Module``.
@@ -329,6 +498,7 @@ def evaluate(model: nnx.Module, data: Any, *, loss: Any, batch_size: int = 256,
     loss: a callable ``(outputs, targets) -> scalar`` or a name for ``get_loss``.
     batch_size: batch size when ``data`` is a pair of arrays.
     return_predictions: also return the argmax ``predictions`` and the ``targets`` (NumPy).
+    devices: ``None`` (every device), a number of devices, or a list of ``jax.Device``.
 
   Returns:
     ``{"loss": float, "accuracy": float | None, "n": int}``: the batch losses averaged with
@@ -336,16 +506,22 @@ def evaluate(model: nnx.Module, data: Any, *, loss: Any, batch_size: int = 256,
     accuracy is the fraction of argmax hits for integer class targets, ``None`` otherwise.
 
   Raises:
-    ValueError: ``data`` holds no batch.
+    ValueError: ``data`` holds no batch, x and y of different lengths, or integer labels outside
+      the model's classes.
   """
   batch_size = _checks.positive_int(batch_size, "batch_size")
+  _check_data(data, "data")
   loss_fn = get_loss(loss)
+  place = _Placement(devices)
   graphdef, state = nnx.split(_mode(model, training=False))
+  state = place.state(state)
+  check = _LabelCheck(lambda s, x: nnx.merge(graphdef, s)(x), state)
   total, correct, n, has_acc = 0.0, 0, 0, True
   preds, targets = [], []
-  eval_step = _step_fn(_eval_step_impl, graphdef, loss_fn)
+  eval_step = _get_step(_eval_step_impl, graphdef, loss_fn)
   for x, y in _batches(data, epoch=0, batch_size=batch_size, shuffle=False, seed=0):
-    x, y = jnp.asarray(x), jnp.asarray(y)
+    check(x, y, "data")
+    x, y = place.arrays(x, y)
     outputs, m = eval_step(state, x, y)
     b = int(y.shape[0]) if y.ndim else 1
     total += float(m["loss"]) * b
@@ -372,7 +548,8 @@ def evaluate(model: nnx.Module, data: Any, *, loss: Any, batch_size: int = 256,
 
 def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer: Any = "adam",
         epochs: int, learning_rate: Any = None, param_labels: Any = None, batch_size: int = 32,
-        seed: int = 0, shuffle: bool = True, log_dir: Any = None, checkpoint_dir: Any = None,
+        seed: int = 0, shuffle: bool = True, augment: Callable | None = None,
+        devices: Any = None, log_dir: Any = None, checkpoint_dir: Any = None,
         max_to_keep: int | None = 3, callbacks: Sequence[Callback] = (),
         class_names: Sequence[str] | None = None, log_every: int = 10,
         progress: bool = True) -> dict[str, list]:
@@ -380,10 +557,21 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
 
   Each epoch runs the jitted train step over ``train`` (shuffled per epoch from ``seed``), then
   evaluates on ``val``, calls the ``callbacks``, logs to TensorBoard and saves a checkpoint. With
-  a ``checkpoint_dir`` that already holds checkpoints, training resumes after the newest one
-  (model, optimizer state, step, history restored) and runs the remaining epochs up to
-  ``epochs``; training 2 epochs at once or 1 + resume + 1 gives the same parameters. The same
-  ``seed`` (and model initialisation) gives the same result on CPU.
+  a ``checkpoint_dir`` that already holds checkpoints, training resumes after the newest intact
+  one (model, optimizer state, step, history restored; a corrupt newer step is reported in a
+  warning and skipped) and runs the remaining epochs up to ``epochs``; training 2 epochs at once
+  or 1 + resume + 1 gives the same parameters. The same ``seed`` (and model initialisation) gives
+  the same result on CPU.
+
+  Data parallel: by default the steps run on every device (``jax.devices()``): each batch is
+  sharded over a 1-D ``"data"`` mesh (when its size is a multiple of the device count; an uneven
+  batch runs replicated), parameters and optimizer state are replicated and the compiler averages
+  the gradients. One device changes nothing. After ``jax.distributed.initialize()`` each process
+  passes its own part of the data; its batches are its slices of the global batch.
+
+  Non-finite loss: if any batch's loss is NaN or inf, ``fit`` raises ``NonFiniteLossError`` at the
+  end of that epoch, before the epoch is kept: the model keeps the previous epoch's parameters and
+  no checkpoint is written for it (earlier checkpoints stay intact).
 
   Args:
     model: an ``nnx.Module`` (trained in place).
@@ -392,21 +580,28 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
     val: validation data of the same kinds, or ``None``.
     loss: a callable ``(outputs, targets) -> scalar`` or a name (``"cross_entropy"``, ``"mse"``,
       ``"l1"``, ``"binary_cross_entropy"``).
-    optimizer: anything ``make_optimizer`` takes: a name, an optax transformation, or a mapping
-      ``{label: optimizer}`` for per-group optimizers together with ``param_labels``.
+    optimizer: anything ``make_optimizer`` takes: a name, an optax ``GradientTransformation``, or
+      a mapping ``{label: optimizer}`` for per-group optimizers together with ``param_labels``
+      (not an ``nnx.Optimizer``: ``fit`` builds that itself).
     epochs: total number of epochs.
-    learning_rate: for named optimizers (``None``: 1e-3).
+    learning_rate: for named optimizers: a positive number or an optax schedule (``None``: 1e-3).
     param_labels: labels for a mapping ``optimizer`` (e.g. ``label_params({"frontend":
       "frontend"}, default="backbone")``).
     batch_size: batch size when ``train``/``val`` are arrays.
-    seed: shuffling seed for array data.
+    seed: shuffling seed for array data, and the seed of ``augment``'s key.
     shuffle: shuffle array data each epoch.
+    augment: optional on-device augmentation ``augment(key, x, y) -> (x, y)`` run inside the
+      jitted train step (never at evaluation), e.g. ``jaxdsp.nn.augment.chain(SpecAugment(...),
+      Mixup(...))``; its key is ``fold_in(jax.random.key(seed), optimizer step)``, so a run is
+      reproducible from ``seed`` and a resumed run draws what the straight run drew.
+    devices: ``None`` (every device), a number of devices, or a list of ``jax.Device``.
     log_dir: TensorBoard directory (``None``: no logging). Logged: ``train/loss`` every
-      ``log_every`` steps; per epoch ``epoch/loss``, ``epoch/accuracy``, ``epoch/val_loss``,
-      ``epoch/val_accuracy``, every callback value under ``diagnostics/``, the validation
-      confusion matrix (``val/confusion_matrix``, for class targets); and in the first epoch a
-      few training inputs as spectrogram images (inputs ``(batch, n_freq, n_frames)``) or audio
-      (inputs ``(batch, n_samples)`` with ``train.sr`` set).
+      ``log_every`` steps and at the end of every epoch; per epoch ``epoch/loss``,
+      ``epoch/accuracy``, ``epoch/val_loss``, ``epoch/val_accuracy``, every callback value under
+      ``diagnostics/``, the validation confusion matrix (``val/confusion_matrix``, for class
+      targets); and in the first epoch a few training inputs as spectrogram images (inputs
+      ``(batch, n_freq, n_frames)``) or audio (inputs ``(batch, n_samples)`` with ``train.sr``
+      set).
     checkpoint_dir: orbax checkpoint directory, saved after every epoch (``None``: none).
     max_to_keep: checkpoints kept.
     callbacks: functions ``callback(epoch, model, logs) -> dict | None`` called after each
@@ -423,7 +618,13 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
     callback keys.
 
   Raises:
-    ValueError: bad ``epochs``, ``batch_size``, ``log_every``, or an empty ``train``.
+    ValueError: bad ``epochs``, ``batch_size``, ``log_every`` or ``learning_rate``; an empty
+      ``train``; x and y of different lengths; integer labels outside the model's classes
+      (checked on the host); a checkpoint directory holding another model's checkpoints
+      (``jaxdsp.nn.CheckpointError``, one line naming the directory and what differs).
+    TypeError: an ``nnx.Optimizer`` as ``optimizer`` (pass an optax transformation).
+    NonFiniteLossError: (a ``FloatingPointError`` and ``ValueError``) a NaN or inf training
+      loss (see above).
 
   Examples:
     >>> import numpy as np
@@ -439,8 +640,14 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
   epochs = _checks.nonnegative_int(epochs, "epochs")
   batch_size = _checks.positive_int(batch_size, "batch_size")
   log_every = _checks.positive_int(log_every, "log_every")
+  if augment is not None and not callable(augment):
+    raise TypeError(f"augment must be a callable (key, x, y) -> (x, y), got {augment!r}")
+  _check_data(train, "train")
+  if val is not None:
+    _check_data(val, "val")
   loss_fn = get_loss(loss)
   tx = make_optimizer(optimizer, learning_rate, param_labels=param_labels)
+  place = _Placement(devices)
   opt = nnx.Optimizer(model, tx, wrt=nnx.Param)
   if class_names is None:
     class_names = getattr(val, "class_names", None)
@@ -448,10 +655,11 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
   history: dict[str, list] = {k: [] for k in
                               ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "time")}
   start = 0
-  if checkpoint_dir is not None and _ckpt.latest_step(checkpoint_dir) is not None:
-    meta = _ckpt.restore_checkpoint(checkpoint_dir, model, opt)
-    start = int(meta.get("epoch", meta["step"]))
-    history.update({k: list(v) for k, v in meta.get("history", {}).items()})
+  if checkpoint_dir is not None:
+    meta = _resume(checkpoint_dir, model, opt)
+    if meta is not None:
+      start = int(meta.get("epoch", meta["step"]))
+      history.update({k: list(v) for k, v in meta.get("history", {}).items()})
 
   logger = None
   if log_dir is not None:
@@ -459,46 +667,61 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
     logger = TensorBoardLogger(log_dir)
 
   graphdef, state = nnx.split((_mode(model, training=True), opt))
-  train_step_fn = _step_fn(_train_step_impl, graphdef, loss_fn)
+  train_step_fn = _get_step(_train_step_impl, graphdef, loss_fn, augment, place.replicated)
+  state = place.state(state)
+  key = place.state(jax.random.key(seed))
+  check = _LabelCheck(lambda s, x: nnx.merge(graphdef, s)[0](x), state)
   global_step = int(opt.step[...])
+  last_logged = None
   try:
     for epoch in range(start, epochs):
       t0 = time.perf_counter()
       n_batches = _num_batches(train, batch_size)
       bar = tqdm(total=n_batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress,
                  leave=True, dynamic_ncols=True)
+      epoch_state, step0 = state, global_step
       losses, sizes, corrects = [], [], []
       for i, (x, y) in enumerate(_batches(train, epoch=epoch, batch_size=batch_size,
                                           shuffle=shuffle, seed=seed)):
-        x, y = jnp.asarray(x), jnp.asarray(y)
+        check(x, y, "train")
         if logger is not None and epoch == 0 and i == 0:
-          _log_inputs(logger, x, getattr(train, "sr", None))
-        state, m = train_step_fn(state, x, y)
+          _log_inputs(logger, np.asarray(x), getattr(train, "sr", None))
+        x, y = place.arrays(x, y)
+        state, m = train_step_fn(state, x, y, key)
         global_step += 1
         losses.append(m["loss"])
         sizes.append(int(y.shape[0]) if y.ndim else 1)
         corrects.append(m.get("correct"))
-        if (i + 1) % log_every == 0:
+        if global_step % log_every == 0:
           value = float(m["loss"])
           bar.set_postfix(loss=f"{value:.4f}")
           if logger is not None:
             logger.scalar("train/loss", value, global_step)
+            last_logged = global_step
         bar.update(1)
       if not losses:
         bar.close()
         raise ValueError("train must hold at least one batch, got none")
+      try:
+        values = _finite_or_raise(losses, epoch=epoch + 1, step0=step0)
+      except NonFiniteLossError:
+        bar.close()
+        nnx.update((model, opt), epoch_state)
+        raise
+      if logger is not None and last_logged != global_step:  # fewer than log_every steps
+        logger.scalar("train/loss", float(values[-1]), global_step)
+        last_logged = global_step
       nnx.update((model, opt), state)
 
       sizes_a = np.asarray(sizes, dtype=np.float64)
       logs: dict[str, Any] = {"epoch": epoch + 1,
-                              "loss": float(np.dot(np.asarray(jax.device_get(losses)), sizes_a)
-                                            / sizes_a.sum())}
+                              "loss": float(np.dot(values, sizes_a) / sizes_a.sum())}
       logs["accuracy"] = (float(sum(int(c) for c in corrects) / sizes_a.sum())
                           if all(c is not None for c in corrects) else None)
       val_result = None
       if val is not None:
         val_result = evaluate(model, val, loss=loss_fn, batch_size=batch_size,
-                              return_predictions=logger is not None)
+                              return_predictions=logger is not None, devices=devices)
         logs["val_loss"], logs["val_accuracy"] = val_result["loss"], val_result["accuracy"]
       else:
         logs["val_loss"] = logs["val_accuracy"] = None
@@ -532,7 +755,7 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
                                   val_result["predictions"], epoch + 1, n_classes=n_classes,
                                   class_names=class_names)
         logger.flush()
-      if checkpoint_dir is not None:
+      if checkpoint_dir is not None:  # every process takes part (orbax coordinates them)
         _ckpt.save_checkpoint(checkpoint_dir, model, opt, step=epoch + 1,
                               metadata={"epoch": epoch + 1, "seed": seed,
                                         "history": _jsonable(history)},
@@ -541,6 +764,29 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
     if logger is not None:
       logger.close()
   return history
+
+
+def _resume(directory: Any, model: nnx.Module, opt: nnx.Optimizer) -> dict[str, Any] | None:
+  """Restores the newest intact checkpoint of ``directory``; ``None`` if it holds none.
+
+  A corrupt step is reported in a warning and the one before it tried; a checkpoint of another
+  model (structure mismatch) is an error, not skipped.
+  """
+  steps = _ckpt.all_steps(directory)
+  errors = []
+  for step in reversed(steps):
+    try:
+      return _ckpt.restore_checkpoint(directory, model, opt, step=step)
+    except _ckpt.CheckpointError as e:
+      if e.kind == "mismatch":
+        raise
+      errors.append(str(e))
+      warnings.warn(f"{e}; resuming from an earlier step", UserWarning, stacklevel=3)
+  if steps:
+    raise _ckpt.CheckpointError(directory, None, f"no intact checkpoint among steps {steps} "
+                                f"(newest: {errors[0]})", kind="corrupt")
+  return None
+
 
 
 def _to_python(v: Any) -> Any:
