@@ -154,30 +154,35 @@ def yin(y: ArrayLike, *, fmin: float, fmax: float, sr: float = 22050, frame_leng
 
 @functools.partial(jax.jit, static_argnames=("sr", "frame_length", "hop_length", "center", "pad_mode",
                                              "min_period", "max_period"))
-def _yin_soft(y, temperature, *, sr, frame_length, hop_length, center, pad_mode, min_period, max_period):
+def _yin_soft(y, temperature, lag_penalty, *, sr, frame_length, hop_length, center, pad_mode, min_period,
+              max_period):
   x = _cmndf(y, frame_length, hop_length, center, pad_mode, min_period, max_period)
-  w = jax.nn.softmax(-x / temperature, axis=-1)
-  period = jnp.sum(w * jnp.arange(min_period, max_period + 1, dtype=x.dtype), axis=-1)
+  lags = jnp.arange(min_period, max_period + 1, dtype=x.dtype)
+  w = jax.nn.softmax(-(x + lag_penalty * jnp.log2(lags / min_period)) / temperature, axis=-1)
+  period = jnp.sum(w * lags, axis=-1)
   return sr / period
 
 
 def yin_soft(y: ArrayLike, *, fmin: float, fmax: float, sr: float = 22050, frame_length: int = 2048,
-             hop_length: int | None = None, temperature: float = 0.01, center: bool = True,
-             pad_mode: str = "constant") -> jax.Array:
+             hop_length: int | None = None, temperature: float = 0.01, lag_penalty: float = 0.1,
+             center: bool = True, pad_mode: str = "constant") -> jax.Array:
   """A soft, differentiable YIN: the period is the softmin-weighted mean lag of ``d'``.
 
-  ``p[τ] = softmax(-d'[τ] / temperature)`` over the lags of :func:`yin`, ``f0 = sr / Σ_τ p[τ]·τ``.
-  Every step is smooth, so gradients flow to ``y`` (and to ``temperature``) everywhere; use it as a
-  training loss or a pitch-conditioning signal. It is not librosa's estimator: it tracks YIN's
-  global minimum rather than its first trough below a threshold (the two agree on clean periodic
-  frames, where the first deep trough is also the deepest), and as ``temperature → 0`` it tends to
-  the lag of the global minimum without parabolic refinement. Several deep troughs (octave
-  ambiguity) pull the estimate between them.
+  ``p[τ] = softmax(-(d'[τ] + lag_penalty·log2(τ / τ_min)) / temperature)`` over the lags of
+  :func:`yin`, ``f0 = sr / Σ_τ p[τ]·τ``. Every step is smooth, so gradients flow to ``y`` (and to
+  ``temperature``/``lag_penalty``) everywhere; use it as a training loss or a pitch-conditioning
+  signal. It is not librosa's estimator: instead of YIN's "first trough below a threshold" it
+  takes a soft minimum of ``d'`` with a penalty on longer lags (each octave down costs
+  ``lag_penalty``), which favours the shortest of several near-equal troughs (the period rather
+  than its multiples) as the threshold rule does. As ``temperature → 0`` it tends to the arg-min of
+  the penalised ``d'`` without parabolic refinement; on clean periodic frames it agrees with
+  :func:`yin` to about 1 %.
 
   Args:
     y: ``(..., n_samples)`` signal.
     fmin, fmax, sr, frame_length, hop_length, center, pad_mode: as in :func:`yin`.
     temperature: softmin temperature in units of ``d'`` (> 0; may be a traced scalar).
+    lag_penalty: penalty per octave of lag in units of ``d'`` (>= 0; may be traced).
 
   Returns:
     ``(..., n_frames)`` f0 in Hz.
@@ -200,7 +205,9 @@ def yin_soft(y: ArrayLike, *, fmin: float, fmax: float, sr: float = 22050, frame
       y, fmin, fmax, sr, frame_length, hop_length, center, pad_mode)
   if isinstance(temperature, (int, float, np.integer, np.floating)):
     temperature = _checks.positive_number(temperature, "temperature")
-  return _yin_soft(y, jnp.asarray(temperature, y.dtype), sr=sr, frame_length=frame_length, hop_length=hop_length,
+  if isinstance(lag_penalty, (int, float, np.integer, np.floating)):
+    lag_penalty = _checks.positive_number(lag_penalty, "lag_penalty", allow_zero=True)
+  return _yin_soft(y, jnp.asarray(temperature, y.dtype), jnp.asarray(lag_penalty, y.dtype), sr=sr, frame_length=frame_length, hop_length=hop_length,
                    center=bool(center), pad_mode=pad_mode, min_period=min_period, max_period=max_period)
 
 
