@@ -19,6 +19,12 @@ mel power spectrogram. Prints files/s, audio-seconds/s and the ratio of jaxdsp t
 
   python benchmarks/bench_batch.py                 # 1,000 files x 4 s
   python benchmarks/bench_batch.py --quick         # 40 files
+  python benchmarks/bench_batch.py --long-minutes 10   # one long file: memory budgets vs librosa
+
+``--long-minutes M`` times one M-minute file instead, each contender in a fresh interpreter (so its
+peak resident memory is its own): ``extract`` with the default ``memory_budget`` (1 GiB), with
+64 MiB (the file computed in pieces) and the librosa function, printing wall and CPU time and peak
+memory side by side.
 """
 
 from __future__ import annotations
@@ -197,6 +203,63 @@ def check_parity(paths: list[str], out: str) -> float:
   return worst
 
 
+_LONG = """
+import json, resource, sys, time
+kind, path, out, budget = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+t, c = time.perf_counter(), time.process_time()
+if kind == "jaxdsp":
+  from jaxdsp import batch
+  batch.use_cpu_cores()
+  res = batch.extract(path, {names!r}, out=out, sr={sr}, n_fft={n_fft}, hop_length={hop}, n_mels={n_mels},
+                      memory_budget=budget, progress=False)
+  assert res.n_ok == 1, res.failures
+  pieces = next(iter(batch.load_manifest(out)["files"].values())).get("pieces", 1)
+else:
+  sys.path.insert(0, {bench_dir!r})
+  import bench_batch
+  with bench_batch._one_blas_thread():
+    bench_batch.librosa_features(path)
+  pieces = 1
+print(json.dumps([time.perf_counter() - t, time.process_time() - c,
+                  resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, pieces]))
+"""
+
+
+def main_long(minutes: float) -> None:
+  """One long file: extract under two memory budgets and librosa, each in a fresh interpreter."""
+  import json  # pylint: disable=import-outside-toplevel
+  import subprocess  # pylint: disable=import-outside-toplevel
+  import sys  # pylint: disable=import-outside-toplevel
+  tmp = tempfile.mkdtemp(prefix="jaxdsp-bench-long-")
+  try:
+    n = int(minutes * 60 * SR)
+    t = np.arange(n) / SR
+    y = 0.3 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 0.5 * t)) + 0.01 * np.random.default_rng(0).standard_normal(n)
+    path = os.path.join(tmp, "long.wav")
+    sf.write(path, y.astype(np.float32), SR, subtype="PCM_16")
+    del t, y
+    script = _LONG.format(names=NAMES, sr=SR, n_fft=N_FFT, hop=HOP, n_mels=N_MELS,
+                          bench_dir=os.path.dirname(os.path.abspath(__file__)))
+    rows = {}
+    for name, kind, budget in (("jaxdsp extract, 1 GiB budget", "jaxdsp", 1 << 30),
+                               ("jaxdsp extract, 64 MiB budget", "jaxdsp", 64 << 20),
+                               ("librosa", "librosa", 0)):
+      out = os.path.join(tmp, f"out-{budget}")
+      proc = subprocess.run([sys.executable, "-c", script, kind, path, out, str(budget)], capture_output=True,
+                            text=True, check=True)
+      rows[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+      shutil.rmtree(out, ignore_errors=True)
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+  print(f"one {minutes:g}-minute file at {SR} Hz, features: {', '.join(NAMES)}; each in a fresh interpreter "
+        f"(imports and compilation included); {os.cpu_count()} CPUs, 1-min load average {os.getloadavg()[0]:.1f}")
+  ref = rows["librosa"]
+  print(f"{'contender':31s} {'wall (s)':>9s} {'CPU (s)':>8s} {'peak RSS (MiB)':>15s} {'pieces':>7s} "
+        f"{'wall vs librosa':>16s}")
+  for name, (wall, cpu, rss, pieces) in rows.items():
+    print(f"{name:31s} {wall:9.2f} {cpu:8.2f} {rss:15.0f} {pieces:7d} {ref[0] / wall:15.2f}x")
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--n-files", type=int, default=1000)
@@ -210,7 +273,12 @@ def main() -> None:
                       help="JAX CPU devices for extract (default: one per core, at most 8, as `jaxdsp extract`)")
   parser.add_argument("--skip-one-device", action="store_true",
                       help="skip extract with JAX's default single CPU device (a subprocess)")
+  parser.add_argument("--long-minutes", type=float, default=None,
+                      help="time one file this long instead (memory budgets vs librosa)")
   args = parser.parse_args()
+  if args.long_minutes:
+    main_long(args.long_minutes)
+    return
   if args.quick:
     args.n_files = min(args.n_files, 40)
 
