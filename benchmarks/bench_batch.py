@@ -234,7 +234,8 @@ def main_long(minutes: float) -> None:
   try:
     n = int(minutes * 60 * SR)
     t = np.arange(n) / SR
-    y = 0.3 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 0.5 * t)) + 0.01 * np.random.default_rng(0).standard_normal(n)
+    y = 0.3 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 0.5 * t))
+    y += 0.01 * np.random.default_rng(0).standard_normal(n)
     path = os.path.join(tmp, "long.wav")
     sf.write(path, y.astype(np.float32), SR, subtype="PCM_16")
     del t, y
