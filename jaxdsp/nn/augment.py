@@ -26,6 +26,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Callable
 
 import jax
@@ -234,7 +235,7 @@ def random_gain(key: Any, x: Any, *, min_db: float = -6.0, max_db: float = 6.0,
 
 
 def _finite(v: Any, name: str) -> float:
-  if isinstance(v, bool) or not isinstance(v, (int, float)) or not jnp.isfinite(v):
+  if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
     raise ValueError(f"{name} must be a finite number, got {v!r}")
   return float(v)
 
