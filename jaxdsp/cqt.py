@@ -535,7 +535,11 @@ def _recursive(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, 
   count = _early_downsample_count(sr / 2, cutoff, hop_length, n_octaves)
   if y.shape[-1] < 2**count:
     raise ValueError(f"y (length {y.shape[-1]}) is too short for a {n_octaves}-octave CQT")
-  for _ in range(count):
+  if count and res_type != "halfband":  # one resampling by 2**count, as librosa's early downsampling
+    from jaxdsp.io import resample  # pylint: disable=import-outside-toplevel
+    y = resample(y, orig_sr=2**count, target_sr=1) * math.sqrt(2.0**count)
+    sr, hop_length = sr / 2**count, hop_length // 2**count
+  for _ in range(count if res_type == "halfband" else 0):
     y, sr, hop_length = _decimate2(y, res_type), sr / 2, hop_length // 2
   if count and not scale:
     y = y * math.sqrt(2.0**count)
