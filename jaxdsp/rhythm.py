@@ -387,7 +387,9 @@ def beat_track(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope:
     bpm = jnp.asarray(bpm, env.dtype)
     if bpm.shape not in ((), env.shape[:-1]):
       raise ValueError(f"bpm must be a number or one per example {env.shape[:-1]}, got shape {bpm.shape}")
-  max_fpb = max(1, max_fpb)
+  # One static bound for the Gaussian and the DP ring: the longest period tempo() can return (shapes, and
+  # so compilations, are shared between estimated and given tempi at one sr and hop).
+  max_fpb = max(1, max_fpb, int(np.floor(8.0 * sr / hop_length)) - 1)
   beats = _beat_masks(env, jnp.asarray(bpm, env.dtype), fps=fps, tightness=tightness, trim=bool(trim),
                       max_fpb=max_fpb)
   bpm = jnp.where(jnp.any(env != 0, axis=-1), bpm, 0)

@@ -66,7 +66,7 @@ def test_tempo_and_beats_match_librosa(envs):
 
 
 def test_analytic_pulse_train():
-  env = np.tile(np.r_[1.0, np.zeros(21)], 20).astype(np.float32)  # one onset every 22 frames
+  env = np.tile(np.r_[1.0, np.zeros(21)], 5)[:89].astype(np.float32)  # one onset every 22 frames
   assert abs(float(jd.tempo(onset_envelope=env)) - 60 * 22050 / (512 * 22)) < 1e-3
   np.testing.assert_array_equal(np.diff(jd.beat_track(onset_envelope=env)[1]), 22)
 
@@ -80,9 +80,7 @@ def test_transformations(envs):
   np.testing.assert_allclose(jax.vmap(tg)(batch), loop_tg, atol=1e-6)
   # beats under jit / vmap as masks (== the host positions of each example)
   track = jax.jit(lambda e: jd.beat_track(onset_envelope=e, sr=sr, sparse=False))
-  bpms, masks = track(batch)
-  bpms_v, masks_v = jax.vmap(track)(batch)
-  np.testing.assert_array_equal(masks, masks_v)
+  bpms, masks = jax.vmap(track)(batch)
   for e, b, m in zip(batch, np.asarray(bpms), np.asarray(masks)):
     bpm, beats = jd.beat_track(onset_envelope=e, sr=sr)
     assert b == pytest.approx(bpm)
