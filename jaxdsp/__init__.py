@@ -84,6 +84,11 @@ from jaxdsp.convert import samples_like
 from jaxdsp.convert import samples_to_time
 from jaxdsp.convert import time_to_samples
 from jaxdsp.convert import times_like
+from jaxdsp.deltas import delta
+from jaxdsp.deltas import stack_memory
+from jaxdsp.generators import chirp
+from jaxdsp.generators import clicks
+from jaxdsp.generators import tone
 from jaxdsp.signal_utils import autocorrelate
 from jaxdsp.signal_utils import deemphasis
 from jaxdsp.signal_utils import fix_length
@@ -193,10 +198,12 @@ __all__ = (
     "autocorrelate",
     "batch",
     "beat_track",
+    "chirp",
     "chroma_cens",
     "chroma_cqt",
     "chroma_filterbank",
     "chroma_stft",
+    "clicks",
     "cone_of_influence",
     "cqt",
     "cqt_frequencies",
@@ -206,6 +213,7 @@ __all__ = (
     "db_to_amplitude",
     "db_to_power",
     "deemphasis",
+    "delta",
     "esr",
     "estimate_tuning",
     "example",
@@ -288,6 +296,7 @@ __all__ = (
     "spectral_rolloff",
     "spectrogram",
     "split",
+    "stack_memory",
     "stft",
     "stft_loss",
     "tempo",
@@ -298,6 +307,7 @@ __all__ = (
     "time_to_samples",
     "times_like",
     "to_mono",
+    "tone",
     "tonnetz",
     "trim",
     "upsample",
