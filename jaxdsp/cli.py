@@ -201,9 +201,11 @@ def _scalogram(y, sr: float, *, n_scales: int = 64, max_columns: int = 1000, seg
   freqs = jd.cwt_frequencies(fmin=fmin, fmax=0.45 * sr, n_scales=n_scales)
   hop = max(1, -(-n // max_columns))
   columns = -(-n // hop)
-  per_segment = max(1, segment // hop)  # columns per segment
   max_scale = float(np.max(np.asarray(jd.frequency_to_scale(freqs, sr=sr, wavelet="cmor1.5-1.0"))))
   margin = -(-int(np.ceil(10.0 * max_scale)) // hop) * hop  # a multiple of the hop: columns stay aligned
+  # Columns per segment: about ``segment`` samples, and at least 8 margins (the margins' extra work
+  # stays under 25 % when the hop is long).
+  per_segment = max(1, segment // hop, 8 * margin // hop)
   span = margin + per_segment * hop + margin
   W = np.empty((n_scales, columns), np.float32)
   for c0 in range(0, columns, per_segment):
