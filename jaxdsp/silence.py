@@ -3,8 +3,9 @@
 A frame is non-silent when its RMS is within ``top_db`` dB of the reference (the loudest frame by
 default). The frame decisions are computed on the device (:func:`nonsilent_frames` works under
 ``jit``/``vmap``); the interval boundaries depend on the data, so :func:`trim` and :func:`split`
-return host NumPy indices (their gradient is not defined; ``trim``'s slice of ``y`` carries the
-gradient of the kept samples).
+return host NumPy indices and need concrete input (not under ``jit`` or ``grad``). Their gradient
+is not defined; to differentiate through a trim, find the interval first and slice inside the loss:
+``start, end = jd.trim(y)[1]`` then ``loss(y[..., start:end])``.
 """
 
 from __future__ import annotations
@@ -139,6 +140,6 @@ def split(y: ArrayLike, *, top_db: float = 60, ref: float | Callable = np.max, f
 
 def _host_ready(y: Any) -> jax.Array:
   if isinstance(y, jax.core.Tracer):
-    raise ValueError("y must be concrete: trim and split return host indices and cannot run under jit "
-                     "(use nonsilent_frames there)")
+    raise ValueError("y must be concrete: trim and split return host indices and cannot run under jit or grad "
+                     "(use nonsilent_frames there, or slice y with the indices found beforehand)")
   return _checks.as_signal(y)
