@@ -45,17 +45,32 @@ def _wrap(x: jax.Array) -> jax.Array:
   return x - jnp.floor(x)
 
 
-@jax.jit
-def _phase_cycles(increments: jax.Array, initial: jax.Array | float = 0.0) -> jax.Array:
+def _phase_cycles(increments: jax.Array, initial: Any = 0.0) -> jax.Array:
   """Exclusive cumulative sum of ``increments`` (cycles per sample) modulo 1, along the last axis.
 
   ``phase[n] = (initial + Σ_{m<n} increments[m]) mod 1``. An associative scan of addition modulo 1:
   every partial sum stays in ``[0, 1)``, so the float32 error grows with ``log2(n)``, not ``n``.
+  The derivative (the wrap's is 1) is the plain exclusive cumulative sum of the tangents, a linear
+  map whose transpose is cheap.
   """
+  initial = jnp.broadcast_to(jnp.asarray(initial, increments.dtype), increments.shape[:-1] + (1,))
+  return _phase_scan(increments, initial)
+
+
+@jax.custom_jvp
+def _phase_scan(increments: jax.Array, initial: jax.Array) -> jax.Array:
   inc = _wrap(increments)
   inclusive = jax.lax.associative_scan(lambda a, b: _wrap(a + b), inc, axis=-1)
   exclusive = jnp.concatenate([jnp.zeros_like(inclusive[..., :1]), inclusive[..., :-1]], axis=-1)
   return _wrap(exclusive + initial)
+
+
+@_phase_scan.defjvp
+def _phase_scan_jvp(primals, tangents):
+  d_inc, d_init = tangents
+  cum = jnp.cumsum(d_inc, axis=-1)
+  d_phase = jnp.concatenate([jnp.zeros_like(cum[..., :1]), cum[..., :-1]], axis=-1) + d_init
+  return _phase_scan(*primals), d_phase
 
 
 def _real(value: Any, name: str) -> float:
