@@ -402,13 +402,12 @@ def _frames_dot(x: jax.Array, K: jax.Array, n: int, hop: int) -> jax.Array:
   return out[..., :T].reshape(*lead, K.shape[0], T)
 
 
-def _kernel_response(y, K, hop_length, pad_mode):
+def _kernel_response(y, Kri, hop_length, pad_mode):
   """``Σ_m frame_t[m] · K[b, m]`` for the centred frames of ``y``: ``(..., n) -> (..., n_bins, n_frames)``,
-  one real matrix product per chunk of frames."""
-  n = K.shape[1]
-  real = y.dtype
-  Kri = jnp.asarray(np.concatenate([K.real, K.imag]), real)
-  n_bins = K.shape[0]
+  one real matrix product per chunk of frames (``Kri``: ``(2 · n_bins, n)``, real parts over imaginary)."""
+  n = Kri.shape[1]
+  Kri = Kri.astype(y.dtype)
+  n_bins = Kri.shape[0] // 2
 
   def fn(segments):
     out = _frames_dot(segments, Kri, n, hop_length)
@@ -526,36 +525,60 @@ def _early_downsample_count(nyquist: float, cutoff: float, hop_length: int, n_oc
   return min(count1, max(0, twos - n_octaves + 1))
 
 
-def _recursive(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, pad_mode, scale,
-               res_type):
-  """librosa's octave-by-octave computation (decimating by 2 between octaves)."""
+def _octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, scale):
+  """The static plan of librosa's recursion: the early decimation count and, per octave from the top, the
+  bins it fills, its time-domain kernels (every gain and, with ``scale``, the ``1/√L`` folded in), its
+  hop and whether the signal is decimated after it."""
   n_bins = len(freqs)
   n_octaves = -(-n_bins // bins_per_octave)
   n_filters = min(bins_per_octave, n_bins)
   count = _early_downsample_count(sr / 2, cutoff, hop_length, n_octaves)
-  if y.shape[-1] < 2**count:
-    raise ValueError(f"y (length {y.shape[-1]}) is too short for a {n_octaves}-octave CQT")
-  if count and res_type != "halfband":  # one resampling by 2**count, as librosa's early downsampling
-    from jaxdsp.io import resample  # pylint: disable=import-outside-toplevel
-    y = resample(y, orig_sr=2**count, target_sr=1) * math.sqrt(2.0**count)
-    sr, hop_length = sr / 2**count, hop_length // 2**count
-  for _ in range(count if res_type == "halfband" else 0):
-    y, sr, hop_length = _decimate2(y, res_type), sr / 2, hop_length // 2
-  if count and not scale:
-    y = y * math.sqrt(2.0**count)
-  sr_top, responses = sr, []
+  sr, hop_length = sr / 2**count, hop_length // 2**count
+  sr_top, octaves = sr, []
+  norm_len = np.sqrt(per_hz * sr_top) if scale else np.ones_like(per_hz)
   for i in range(n_octaves):
     hi = n_bins - n_filters * i
     lo = max(0, hi - n_filters)
     basis, n_fft = _basis(sr, freqs[lo:hi], per_hz[lo:hi], norm, sparsity, window)
-    responses.append(_kernel_response(y, _time_kernel(basis * np.sqrt(sr_top / sr), n_fft), hop_length, pad_mode))
-    if hop_length % 2 == 0:
+    K = _time_kernel(basis * np.sqrt(sr_top / sr), n_fft) / norm_len[lo:hi, None]
+    decimate = hop_length % 2 == 0
+    octaves.append((lo, hi, K, hop_length, decimate and i < n_octaves - 1))
+    if decimate:
       hop_length, sr = hop_length // 2, sr / 2
-      if i < n_octaves - 1:
-        y = _decimate2(y, res_type)
+  return count, octaves
+
+
+def _run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type):
+  """Applies the octaves' kernels (``kernels[i]``: real ``(2 · n_i, n_fft)``, real parts over imaginary
+  parts) along librosa's recursion: ``(..., n) -> (..., n_bins, n_frames)`` complex."""
+  if y.shape[-1] < 2**count:
+    raise ValueError(f"y (length {y.shape[-1]}) is too short for a {len(octaves)}-octave CQT")
+  if count and res_type != "halfband":  # one resampling by 2**count, as librosa's early downsampling
+    from jaxdsp.io import resample  # pylint: disable=import-outside-toplevel
+    y = resample(y, orig_sr=2**count, target_sr=1) * math.sqrt(2.0**count)
+  for _ in range(count if res_type == "halfband" else 0):
+    y = _decimate2(y, res_type)
+  if count and not scale:
+    y = y * math.sqrt(2.0**count)
+  responses = []
+  for (_, _, _, hop, decimate), Kri in zip(octaves, kernels):
+    responses.append(_kernel_response(y, Kri, hop, pad_mode))
+    if decimate:
+      y = _decimate2(y, res_type)
   n_frames = min(r.shape[-1] for r in responses)
-  V = jnp.concatenate([r[..., :n_frames] for r in reversed(responses)], axis=-2)
-  return V / jnp.asarray(np.sqrt(per_hz * sr_top)[:, None], V.real.dtype) if scale else V
+  return jnp.concatenate([r[..., :n_frames] for r in reversed(responses)], axis=-2)
+
+
+def _real_kernel(K: np.ndarray, dtype: Any) -> jax.Array:
+  return jnp.asarray(np.concatenate([K.real, K.imag]), dtype)
+
+
+def _recursive(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, pad_mode, scale,
+               res_type):
+  """librosa's octave-by-octave computation (decimating by 2 between octaves)."""
+  count, octaves = _octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, scale)
+  kernels = [_real_kernel(o[2], y.dtype) for o in octaves]
+  return _run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type)
 
 
 @functools.lru_cache(maxsize=16)
@@ -601,7 +624,7 @@ def _one_kernel(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm,
   one product per chunk of frames (nnAudio's design; no FFT, no decimation)."""
   K = _one_kernel_matrix(float(sr), hop_length, tuple(freqs.tolist()), tuple(per_hz.tolist()), bins_per_octave, norm,
                          float(sparsity), window, cutoff, scale)
-  V = _kernel_response(y, K, hop_length, pad_mode)
+  V = _kernel_response(y, _real_kernel(K, y.dtype), hop_length, pad_mode)
   if not scale:
     return V
   n_octaves = -(-len(freqs) // bins_per_octave)
