@@ -55,3 +55,10 @@ def test_cnn_urbansound_example(tmp_path):
   assert glob.glob(os.path.join(r["log_dir"], "events.out.tfevents.*"))
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["7", "8"]
   assert np.sum(r["confusion_matrix"]) == r["n_test"] == 20
+
+
+def test_augmentation_example(tmp_path):
+  r = run_default("augmentation", tmp_path)
+  assert len(r["plain"]) == len(r["augmented"]) == 1
+  assert r["plain_accuracy"] > 0.3 and r["augmented_accuracy"] > 0.3  # chance: 0.1
+  assert (tmp_path / "augmentation.json").is_file()

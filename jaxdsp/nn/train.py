@@ -322,7 +322,19 @@ class _Placement:
     self.replicated = NamedSharding(self.mesh, P())
 
   def state(self, state: Any) -> Any:
-    return state if self.mesh is None else jax.device_put(state, self.replicated)
+    if self.mesh is None:
+      return state
+    if not self.multiprocess:
+      return jax.device_put(state, self.replicated)
+    return jax.tree.map(self._global, state)  # the same values in every process
+
+  def _global(self, leaf: Any) -> jax.Array:
+    """A fully replicated global array from this process's copy of ``leaf``."""
+    if isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+      return jax.random.wrap_key_data(self._global(jax.random.key_data(leaf)),
+                                      impl=jax.random.key_impl(leaf))
+    a = np.asarray(leaf)
+    return jax.make_array_from_callback(a.shape, self.replicated, lambda idx: a[idx])
 
   def arrays(self, *arrays: Any) -> tuple[jax.Array, ...]:
     if self.mesh is None:
