@@ -181,3 +181,24 @@ def test_one_kernel_and_halfband_against_librosa(clips):
     # top two octaves, away from the clip's abrupt end (where librosa's decimated signal is cut short)
     top = np.abs(ours[-24:, :-2] - ref[-24:, :-2]).max() / np.abs(ref).max()
     assert top <= 1e-4
+
+
+def test_learnable_cqt_front_end():
+  from flax import nnx  # pylint: disable=import-outside-toplevel
+  import optax  # pylint: disable=import-outside-toplevel
+  kw = dict(sr=SR, fmin=220.0, n_bins=24, hop_length=128)
+  m = jd.nn.LearnableCQT(**kw)
+  y = np.random.default_rng(12345).standard_normal((2, 4096)).astype(np.float32)
+  np.testing.assert_allclose(m.transform(y), jd.cqt(y, **kw, res_type="halfband"), atol=1e-5)
+  assert m(y).shape == (2, 24, 33)
+  target = jnp.zeros((2, 24, 33))
+  opt = nnx.Optimizer(m, optax.adam(1e-3), wrt=nnx.Param)
+
+  @nnx.jit
+  def step(m, opt):
+    loss, g = nnx.value_and_grad(lambda m: jnp.mean((m(y) - target) ** 2))(m)
+    opt.update(m, g)
+    return loss
+
+  losses = [float(step(m, opt)) for _ in range(5)]
+  assert all(np.isfinite(losses)) and losses[-1] < losses[0]

@@ -12,6 +12,7 @@ from jaxdsp.nn.checkpoint import CheckpointError
 from jaxdsp.nn.checkpoint import latest_step
 from jaxdsp.nn.checkpoint import restore_checkpoint
 from jaxdsp.nn.checkpoint import save_checkpoint
+from jaxdsp.nn.cqt import LearnableCQT
 from jaxdsp.nn.frontends import FeatureStack
 from jaxdsp.nn.frontends import Leaf
 from jaxdsp.nn.frontends import LearnableMel
@@ -48,6 +49,7 @@ __all__ = [
     "DeepNet",
     "FeatureStack",
     "Leaf",
+    "LearnableCQT",
     "LearnableMel",
     "LogMel",
     "MorletFilterbank",
