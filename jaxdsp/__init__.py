@@ -89,6 +89,7 @@ from jaxdsp.deltas import stack_memory
 from jaxdsp.generators import chirp
 from jaxdsp.generators import clicks
 from jaxdsp.generators import tone
+from jaxdsp.pcen import pcen
 from jaxdsp.signal_utils import autocorrelate
 from jaxdsp.signal_utils import deemphasis
 from jaxdsp.signal_utils import fix_length
@@ -268,6 +269,7 @@ __all__ = (
     "onset_strength",
     "onset_strength_multi",
     "pad_center",
+    "pcen",
     "perceptual_weighting",
     "percussive",
     "phase_vocoder",
