@@ -22,6 +22,12 @@ from jaxdsp import _checks
 from jaxdsp import _ops
 
 
+def _angle(z: jax.Array) -> jax.Array:
+  """``jnp.angle`` with a zero (not NaN) gradient at ``z = 0`` (its value there is 0, as NumPy's)."""
+  ok = _ops.abs2(z) > jnp.finfo(z.real.dtype).tiny
+  return jnp.where(ok, jnp.arctan2(jnp.where(ok, z.imag, 0), jnp.where(ok, z.real, 1)), 0)
+
+
 @functools.partial(jax.jit, static_argnames=("rate", "hop_length", "n_fft"))
 def _phase_vocoder(D, *, rate, hop_length, n_fft):
   n_frames = D.shape[-1]
@@ -34,11 +40,11 @@ def _phase_vocoder(D, *, rate, hop_length, n_fft):
   Dp = jnp.pad(D, [(0, 0)] * (D.ndim - 1) + [(0, 2)])
   c0, c1 = Dp[..., idx], Dp[..., idx + 1]
   mag = (1.0 - alpha) * _ops.safe_abs(c0) + alpha * _ops.safe_abs(c1)
-  dphase = jnp.angle(c1) - jnp.angle(c0) - phi_advance
+  dphase = _angle(c1) - _angle(c0) - phi_advance
   dphase = dphase - 2.0 * np.pi * jnp.round(dphase / (2.0 * np.pi))
   step = phi_advance + dphase
   acc = jnp.cumsum(step, axis=-1) - step  # exclusive: phase before each output frame's own advance
-  phase = jnp.angle(D[..., :1]) + acc
+  phase = _angle(D[..., :1]) + acc
   return (mag * jnp.cos(phase) + 1j * (mag * jnp.sin(phase))).astype(D.dtype)
 
 
