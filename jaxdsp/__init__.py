@@ -165,6 +165,16 @@ from jaxdsp.cqt import wavelet_filterbank
 from jaxdsp.cqt import wavelet_lengths
 # --- end constant-Q and chroma ---
 
+# --- filters and effects ---
+from jaxdsp.filtering import fftconvolve
+from jaxdsp.filtering import filtfilt
+from jaxdsp.filtering import fir_filter
+from jaxdsp.filtering import lfilter
+from jaxdsp.filtering import lfilter_zi
+from jaxdsp.filtering import sosfilt
+from jaxdsp.filtering import time_varying_allpole
+# --- end filters and effects ---
+
 # --- subpackages loaded on first use ---
 # ``import jaxdsp`` loads the DSP core only; ``jd.nn``/``jd.data`` (flax, optax, orbax, tensorboardX),
 # ``jd.batch`` and ``jd.plot`` (matplotlib) are imported when first touched.
@@ -222,7 +232,10 @@ __all__ = (
     "feature_loss",
     "features",
     "fft_frequencies",
+    "fftconvolve",
     "filtered_noise",
+    "filtfilt",
+    "fir_filter",
     "fix_length",
     "fourier_period_factor",
     "fourier_tempogram",
@@ -243,6 +256,8 @@ __all__ = (
     "hz_to_note",
     "icqt",
     "istft",
+    "lfilter",
+    "lfilter_zi",
     "load",
     "lpc",
     "magphase",
@@ -292,6 +307,7 @@ __all__ = (
     "si_sdr",
     "sinusoidal_synth",
     "snr",
+    "sosfilt",
     "spectral_bandwidth",
     "spectral_centroid",
     "spectral_flatness",
@@ -307,6 +323,7 @@ __all__ = (
     "time_stretch",
     "time_to_frames",
     "time_to_samples",
+    "time_varying_allpole",
     "times_like",
     "to_mono",
     "tone",
