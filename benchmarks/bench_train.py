@@ -7,7 +7,9 @@ backward + Adam update. Both contenders get the same inputs and initial weights;
 up (compiled) first and every timing blocks on the result. Reported: the median (and the
 minimum) over ``--repeats`` of the mean time of ``--steps`` consecutive steps. Rows: the jitted
 step ``fit`` runs, the public ``train_step`` (which also splits/updates the nnx objects per
-call), optionally ``conv="lax"`` (XLA's own convolution gradients), and PyTorch.
+call), optionally ``conv="lax"`` (XLA's own convolution gradients), the jitted step data-parallel
+over 1 and 2 host CPU devices (``--xla_force_host_platform_device_count=2``: the batch sharded over
+a ``"data"`` mesh, parameters replicated, as ``fit(devices=...)`` runs it), and PyTorch.
 
 On a machine shared with other jobs wall-clock times swing by 2-10× (PyTorch's thread pool
 suffers most); ``--single-thread`` gives each contender one thread and times process CPU time,
@@ -38,13 +40,14 @@ def _time(fn, *, steps, repeats):
   return statistics.median(times), min(times)
 
 
-def bench_jax(model, x, y, *, steps, repeats, public_api=False):
+def bench_jax(model, x, y, *, steps, repeats, public_api=False, devices=1):
+  """fit's path: the jitted functional step on split state (``public_api``: ``jn.train_step``,
+  which also splits and updates the nnx objects every call), on ``devices`` CPU devices."""
   import jax
   import jax.numpy as jnp
+  import numpy as np
   from flax import nnx
   from jaxdsp import nn as jn
-  """fit's path: the jitted functional step on split state (``public_api``: ``jn.train_step``,
-  which also splits and updates the nnx objects every call)."""
   tx = jn.make_optimizer("adam", 1e-3)
   opt = nnx.Optimizer(model, tx, wrt=nnx.Param)
   loss = jn.get_loss("cross_entropy")
@@ -55,15 +58,18 @@ def bench_jax(model, x, y, *, steps, repeats, public_api=False):
         m = jn.train_step(model, opt, x, y, loss=loss)
       jax.block_until_ready(m["loss"])
   else:
-    from jaxdsp.nn.train import _step_fn, _train_step_impl  # what fit runs
+    from jaxdsp.nn.train import _Placement, _step_fn, _train_step_impl  # what fit runs
+    place = _Placement(devices)
     graphdef, state = nnx.split((model, opt))
-    step = _step_fn(_train_step_impl, graphdef, loss)
-    box = [state]
+    step = _step_fn(_train_step_impl, graphdef, loss, None, place.replicated)
+    box = [place.state(state)]
+    x, y = place.arrays(np.asarray(x), np.asarray(y))
+    key = place.state(jax.random.key(0))
 
     def run(n):
       s = box[0]
       for _ in range(n):
-        s, m = step(s, x, y)
+        s, m = step(s, x, y, key)
       jax.block_until_ready(m["loss"])
       box[0] = s
   run(1)  # compile
@@ -114,6 +120,8 @@ def main(argv=None):
   parser.add_argument("--no-torch", action="store_true")
   parser.add_argument("--with-lax", action="store_true",
                       help="also time conv='lax' (XLA's own convolution gradients: ~10x slower)")
+  parser.add_argument("--no-devices", action="store_true",
+                      help="skip the 1 vs 2 CPU device rows (which split the host into 2 devices)")
   parser.add_argument("--single-thread", action="store_true",
                       help="one thread each (XLA and torch), timed in process CPU time: a "
                       "comparison that holds up on a machine shared with other jobs")
@@ -126,6 +134,11 @@ def main(argv=None):
                                " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     args.threads = 1
     CLOCK = time.process_time
+  if not args.no_devices:
+    if "jax" in __import__("sys").modules:
+      raise SystemExit("the device rows need XLA_FLAGS set before jax is imported (run as a script)")
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                               + " --xla_force_host_platform_device_count=2")
   import jax
   import numpy as np
   from flax import nnx
@@ -150,6 +163,11 @@ def main(argv=None):
     t = bench_jax(m, x, y, steps=args.steps if conv == "auto" else 1,
                   repeats=args.repeats if conv == "auto" else 2)
     rows.append((f"jaxdsp CNN (conv={conv!r}), fit's jitted step", t))
+  if not args.no_devices and args.batch % 2 == 0:
+    for k in (1, 2):
+      m = jn.CNN.from_weights(shape, *weights)
+      rows.append((f"jaxdsp CNN, fit's step on {k} CPU device{'s' if k > 1 else ''}",
+                   bench_jax(m, x, y, steps=args.steps, repeats=args.repeats, devices=k)))
   m = jn.CNN.from_weights(shape, *weights)
   rows.append(("jaxdsp CNN, public train_step()", bench_jax(m, x, y, steps=args.steps,
                                                               repeats=args.repeats,
@@ -165,7 +183,7 @@ def main(argv=None):
   clock = "process CPU time, 1 thread each" if args.single_thread else "wall clock"
   print(f"\nCNN train step, batch {args.batch}, input 1x{args.n_mels}x{args.n_frames}, Adam, "
         f"cross-entropy; jax {jax.__version__} on {jax.default_backend()} "
-        f"({os.cpu_count()} CPU cores visible); {clock}")
+        f"({os.cpu_count()} CPU cores visible, {jax.device_count()} jax devices); {clock}")
   ref = rows[0][1][0]
   torch_t = rows[-1][1] if rows[-1][0].startswith("PyTorch") else None
   print(f"{'contender':48s} {'median ms':>10s} {'min ms':>8s} {'vs jaxdsp':>10s} {'vs torch':>9s}")

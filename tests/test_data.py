@@ -171,8 +171,7 @@ def test_cnn_adam_cross_entropy_reaches_90_percent_on_held_out_folds(root):
   read = dict(READ, pad_mode="wrap", cache=True)
   train = jdata.UrbanSound8K(root, folds=range(1, 9), batch_size=32, seed=0, **read)
   test = jdata.UrbanSound8K(root, folds=[9, 10], batch_size=40, shuffle=False, **read)
-  model = jn.CNN(train.feature_shape, 10, channels=(8, 16, 32), standardize=True,
-                 rngs=nnx.Rngs(0))
+  model = jn.CNN(train.feature_shape, 10, channels=(8, 16, 32), rngs=nnx.Rngs(0))  # defaults
   epochs = 15
   schedule = optax.cosine_decay_schedule(3e-3, epochs * train.num_batches)
   history = jn.fit(model, train, test, loss="cross_entropy", optimizer="adam",
@@ -255,15 +254,14 @@ def logmel_arrays(root):
           jdata.UrbanSound8K(root, folds=[9, 10], **read).arrays())
 
 
-@pytest.mark.parametrize("optimizer,lr,scale,offset", [("sgd", 0.05, 1.0, 0.0),
-                                                       ("adam", 3e-3, 10.0, -200.0)])
-def test_cnn_defaults_learn_with_sgd_and_adam_on_logmel_of_any_scale(logmel_arrays, optimizer,
-                                                                     lr, scale, offset):
-  """The CNN's default input standardisation: SGD and Adam both leave chance (0.1) on dB-valued
-  log-mel input, whatever its scale (without it: SGD stays at 0.1, Adam at 0.35 here)."""
+def test_cnn_defaults_learn_with_sgd_on_logmel_of_any_scale(logmel_arrays):
+  """The CNN's default input standardisation: SGD (lr 0.05) leaves chance (0.1) on dB-valued
+  log-mel input, here scaled by 10 and shifted by -200 dB (without it, on the dB values alone,
+  SGD stays at 0.1 and Adam reaches 0.35 in 3 epochs). Adam with the defaults: the 90 % test
+  below."""
   (x, y), (xt, yt) = logmel_arrays
   model = jn.CNN(x.shape[1:], 10, channels=(8, 16), rngs=nnx.Rngs(0))
-  h = jn.fit(model, (x * scale + offset, y), (xt * scale + offset, yt), loss="cross_entropy",
-             optimizer=optimizer, learning_rate=lr, epochs=3, progress=False)
+  h = jn.fit(model, (x * 10 - 200, y), (xt * 10 - 200, yt), loss="cross_entropy",
+             optimizer="sgd", learning_rate=0.05, epochs=3, progress=False)
   assert np.all(np.isfinite(h["loss"])) and h["loss"][-1] < h["loss"][0]
   assert h["val_accuracy"][-1] >= 0.5, h

@@ -397,6 +397,11 @@ def _finite_or_raise(losses: Sequence[Any], *, epoch: int, step0: int) -> np.nda
   return values
 
 
+@functools.lru_cache(maxsize=1)
+def _default_key() -> jax.Array:
+  return jax.random.key(0)
+
+
 def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
                loss: Any, augment: Callable | None = None, key: Any = None,
                devices: Any = None) -> dict[str, jax.Array]:
@@ -430,7 +435,7 @@ def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
   """
   place = _Placement(devices)
   graphdef, state = nnx.split((_mode(model, training=True), optimizer))
-  key = jax.random.key(0) if key is None else key
+  key = _default_key() if key is None else key
   fn = _get_step(_train_step_impl, graphdef, get_loss(loss), augment, place.replicated)
   state, metrics = fn(place.state(state), *place.arrays(x, y), place.state(key))
   nnx.update((model, optimizer), state)
