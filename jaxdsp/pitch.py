@@ -267,24 +267,28 @@ def _pyin_observations(x, shifts, *, sr, min_period, fmin, n_bins, bins_per_semi
   troughs = _troughs(x)
   dtype = x.dtype
   c = (1 - math.exp(-boltzmann))
+  thr = jnp.asarray(thresholds[1:], dtype)
+  beta = jnp.asarray(beta_probs, dtype)
+  # n_j: troughs below each threshold (one fused compare-and-count over lags).
+  n = jnp.sum(troughs[..., None] & (x[..., None] < thr), axis=-2).astype(dtype)  # (..., n_thr)
+  scale = beta * c / jnp.where(n > 0, 1 - jnp.exp(-boltzmann * n), 1)
+  # Over lags in order, each trough's rank among the troughs below each threshold is the count so far
+  # (a scan over lags: no cumulative sum over a (frames, lags, thresholds) array).
+  def step(count, inputs):
+    t_k, x_k = inputs
+    below = t_k[..., None] & (x_k[..., None] < thr)
+    p = jnp.sum(jnp.where(below, scale * jnp.exp(-boltzmann * count), 0), axis=-1)
+    return count + below.astype(dtype), p
 
-  def step(probs, inputs):
-    thr, beta = inputs
-    below = troughs & (x < thr)
-    pos = jnp.cumsum(below, axis=-1, dtype=jnp.int32) - 1
-    n = jnp.sum(below, axis=-1, keepdims=True).astype(dtype)
-    norm = 1 - jnp.exp(-boltzmann * n)
-    pmf = c * jnp.exp(-boltzmann * pos.astype(dtype)) / jnp.where(n > 0, norm, 1)
-    return probs + beta * jnp.where(below, pmf, 0), None
-
-  probs, _ = jax.lax.scan(step, jnp.zeros_like(x),
-                          (jnp.asarray(thresholds[1:], dtype), jnp.asarray(beta_probs, dtype)))
+  _, probs = jax.lax.scan(step, jnp.zeros(x.shape[:-1] + thr.shape, dtype),
+                          (jnp.moveaxis(troughs, -1, 0), jnp.moveaxis(x, -1, 0)))
+  probs = jnp.moveaxis(probs, 0, -1)
   # The global minimum among the troughs takes the mass of the thresholds below it.
   heights = jnp.where(troughs, x, jnp.inf)
   gmin = jnp.argmin(heights, axis=-1)
   hmin = jnp.min(heights, axis=-1)
   cum_beta = jnp.asarray(np.concatenate([[0.0], np.cumsum(beta_probs)]), dtype)
-  n_le = jnp.sum(jnp.asarray(thresholds[1:], dtype) <= hmin[..., None], axis=-1)
+  n_le = jnp.sum(thr <= hmin[..., None], axis=-1)
   extra = jnp.where(jnp.any(troughs, axis=-1), no_trough_prob * cum_beta[n_le], 0)
   probs = probs + extra[..., None] * jax.nn.one_hot(gmin, x.shape[-1], dtype=dtype)
   # Candidates to pitch bins (0.1-semitone grid from fmin); bin n_bins is an overflow slot.
@@ -304,43 +308,56 @@ def _viterbi_pitch(log_obs, band, src, h, log_switch):
   """Viterbi decoding of the pYIN HMM (voiced/unvoiced blocks of ``n`` pitch bins, a banded local
   transition within each block, ``log_switch`` between them) under ``lax.scan`` over frames.
 
-  ``log_obs``: ``(B, T, 2n)``. Returns the state path ``(B, T)``. Off-band transitions keep
-  librosa's ``log(tiny)`` weight exactly: the best of them is the global maximum plus that weight.
+  ``log_obs``: ``(B, T, 2n)``. Returns the state path ``(B, T)``. The forward pass keeps only the
+  (max-normalised) scores of every frame, computing band maxima as ``2h + 1`` shifted maxima; the
+  backward pass recomputes each step's arg-max for the one state on the path. Off-band transitions
+  keep librosa's ``log(tiny)`` weight exactly: the best of them is the global maximum plus that
+  weight. Ties go to the lowest state index, as ``np.argmax`` in librosa.
   """
   B, T, S = log_obs.shape
   n = S // 2
-  band = jnp.asarray(band, log_obs.dtype)
+  dtype = log_obs.dtype
+  band = jnp.asarray(band, dtype)  # (n, 2h+1)
   src = jnp.asarray(src)
-  log_switch = jnp.asarray(log_switch, log_obs.dtype)
-  init = log_obs[:, 0] + jnp.log(jnp.asarray(1.0 / S, log_obs.dtype))
+  log_switch = jnp.asarray(log_switch, dtype)
+  init = log_obs[:, 0] + jnp.log(jnp.asarray(1.0 / S, dtype))
+  neg = jnp.asarray(-jnp.inf, dtype)
 
-  def step(delta, lo):
-    d = delta.reshape(B, 2, n)
-    cand = d[:, :, src] + band  # (B, 2, n, 2h+1): source block v, target bin j, offset m
-    m = jnp.argmax(cand, axis=-1)
-    best = jnp.max(cand, axis=-1)  # (B, 2, n)
-    arg = jnp.arange(2)[None, :, None] * n + src[jnp.arange(n)[None, None, :], m]
-    # target block w: max over v of best[v] + log_switch[v, w]
+  def best_in(delta):
+    """max over sources of delta + log T into every state: (B, 2n)."""
+    d = jnp.pad(delta.reshape(B, 2, n), ((0, 0), (0, 0), (h, h)), constant_values=neg)
+    best = d[:, :, 0:n] + band[:, 0]
+    for m in range(1, 2 * h + 1):
+      best = jnp.maximum(best, d[:, :, m:m + n] + band[:, m])
     tot = best[:, :, None, :] + log_switch[None, :, :, None]  # (B, v, w, n)
-    v = jnp.argmax(tot, axis=1)  # ties -> the voiced block (lower state index), as argmax in librosa
-    val = jnp.max(tot, axis=1)  # (B, w, n)
-    ptr = jnp.take_along_axis(arg, v, axis=1)  # arg[b, v[b,w,j], j]
-    g = jnp.max(delta, axis=-1)
-    off = (g + _LOG_EPS)[:, None, None]
-    use_off = off > val
-    ptr = jnp.where(use_off, jnp.argmax(delta, axis=-1)[:, None, None], ptr)
-    val = jnp.maximum(val, off).reshape(B, S) + lo
-    return val - jnp.max(val, axis=-1, keepdims=True), ptr.reshape(B, S).astype(jnp.int32)
+    val = jnp.max(tot, axis=1).reshape(B, S)
+    return jnp.maximum(val, (jnp.max(delta, axis=-1) + _LOG_EPS)[:, None])
 
-  delta, ptrs = jax.lax.scan(step, init - jnp.max(init, axis=-1, keepdims=True), jnp.swapaxes(log_obs[:, 1:], 0, 1))
-  last = jnp.argmax(delta, axis=-1).astype(jnp.int32)
+  def forward(delta, lo):
+    val = best_in(delta) + lo
+    val = val - jnp.max(val, axis=-1, keepdims=True)
+    return val, val
 
-  def back(state, ptr):
-    prev = jnp.take_along_axis(ptr, state[:, None], axis=-1)[:, 0]
-    return prev, state
+  first = init - jnp.max(init, axis=-1, keepdims=True)
+  last, deltas = jax.lax.scan(forward, first, jnp.swapaxes(log_obs[:, 1:], 0, 1))
+  history = jnp.concatenate([first[None], deltas[:-1]], axis=0)  # scores of frames 0 .. T-2
+  rows = jnp.arange(B)
 
-  first, states = jax.lax.scan(back, last, ptrs, reverse=True)
-  return jnp.concatenate([first[:, None], jnp.swapaxes(states, 0, 1)], axis=1)
+  def back(state, delta):
+    w, j = state // n, state % n
+    d = delta.reshape(B, 2, n)[rows[:, None, None], jnp.arange(2)[None, :, None], src[j][:, None, :]]
+    cand = d + band[j][:, None, :] + log_switch[:, w].T[:, :, None]  # (B, v, m)
+    flat = cand.reshape(B, -1)
+    k = jnp.argmax(flat, axis=-1)
+    v, m = k // (2 * h + 1), k % (2 * h + 1)
+    prev = v * n + src[j, m]
+    off = jnp.max(delta, axis=-1) + _LOG_EPS
+    prev = jnp.where(off > flat[rows, k], jnp.argmax(delta, axis=-1), prev).astype(jnp.int32)
+    return prev, prev
+
+  tail = jnp.argmax(last, axis=-1).astype(jnp.int32)
+  _, states = jax.lax.scan(back, tail, history, reverse=True)
+  return jnp.concatenate([jnp.swapaxes(states, 0, 1), tail[:, None]], axis=1)
 
 
 @functools.partial(jax.jit, static_argnames=("sr", "frame_length", "hop_length", "center", "pad_mode",
