@@ -17,12 +17,17 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def as_signal(y: Any, name: str = "y", *, min_ndim: int = 1, allow_complex: bool = False) -> jax.Array:
+INT32_MAX = 2**31 - 1  # JAX indexes arrays with int32: no length, hop or padded size may exceed it
+
+
+def as_signal(y: Any, name: str = "y", *, min_ndim: int = 1, allow_complex: bool = False,
+              allow_int: bool = False) -> jax.Array:
   """Returns ``y`` as a floating ``jax.Array`` after checking dtype, rank, size and finiteness.
 
-  Integer and boolean input is refused (librosa refuses it too: scale PCM to [-1, 1] first).
-  float16/bfloat16/float32 stay as they are computed in float32; float64 stays float64 only when
-  x64 is enabled (JAX's own rule).
+  Integer and boolean input is refused for audio (librosa's ``valid_audio`` refuses it too: scale PCM
+  to [-1, 1] first); with ``allow_int`` (spectrograms, dB values: librosa casts them) it is cast to
+  the default float dtype. float16/bfloat16/float32 stay as they are computed in float32; float64
+  stays float64 only when x64 is enabled (JAX's own rule).
   """
   host = isinstance(y, (np.ndarray, list, tuple, float, int, np.generic))
   if isinstance(y, jax.Array) or hasattr(y, "aval"):
@@ -36,9 +41,12 @@ def as_signal(y: Any, name: str = "y", *, min_ndim: int = 1, allow_complex: bool
   if jnp.issubdtype(dtype, jnp.complexfloating):
     if not allow_complex:
       raise TypeError(f"{name} must be a real floating-point array, got dtype {dtype}")
+  elif allow_int and (jnp.issubdtype(dtype, jnp.integer) or dtype == np.bool_):
+    y = jnp.asarray(y).astype(jnp.result_type(float))
+    dtype = y.dtype
   elif not jnp.issubdtype(dtype, jnp.floating):
     raise TypeError(
-        f"{name} must be a floating-point array (scale integer PCM to [-1, 1] first), got dtype {dtype}"
+        f"{name} must be a floating-point array (convert it: scale integer PCM to [-1, 1] first), got dtype {dtype}"
     )
   if np.ndim(y) < min_ndim:
     raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {np.shape(y)}")
@@ -61,6 +69,39 @@ def positive_int(value: Any, name: str, *, allow_none: bool = False) -> int | No
   if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
     raise ValueError(f"{name} must be a positive int, got {value!r}")
   return int(value)
+
+
+def size(value: Any, name: str, *, allow_none: bool = False) -> int | None:
+  """A positive int that fits JAX's int32 indexing (a length, hop or count of samples)."""
+  value = positive_int(value, name, allow_none=allow_none)
+  if value is not None and value > INT32_MAX:
+    raise ValueError(f"{name} must be at most 2**31 - 1 (JAX indexes with int32), got {value}")
+  return value
+
+
+def host_finite(x: Any, name: str) -> None:
+  """Refuses NaN/inf in host data (NumPy arrays, lists, Python numbers); device and traced arrays
+  are not scanned (that would pull them to the host)."""
+  if isinstance(x, (jax.Array, jax.core.Tracer)) or hasattr(x, "aval"):
+    return
+  try:
+    arr = np.asarray(x)
+  except Exception:  # pylint: disable=broad-except
+    return
+  if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+    raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+
+
+def float_dtype(dtype: Any, name: str = "dtype") -> Any:
+  """A floating dtype (``jnp.float32``, ``np.float64``, ...): integer dtypes would round filters and
+  windows to zeros."""
+  try:
+    ok = jnp.issubdtype(np.dtype(dtype), jnp.floating)
+  except TypeError:
+    ok = False
+  if not ok:
+    raise TypeError(f"{name} must be a floating dtype such as jnp.float32, got {dtype!r}")
+  return dtype
 
 
 def nonnegative_int(value: Any, name: str) -> int:

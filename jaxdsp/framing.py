@@ -63,7 +63,8 @@ def get_window(window: Any, win_length: int, *, fftbins: bool = True, dtype: Any
 
   Compare ``scipy.signal.get_window`` and ``librosa.filters.get_window``.
   """
-  win_length = _checks.positive_int(win_length, "win_length")
+  win_length = _checks.size(win_length, "win_length")
+  dtype = _checks.float_dtype(dtype)
   return jnp.asarray(_core.window_array(window, win_length, fftbins), dtype=dtype)
 
 
@@ -85,8 +86,17 @@ def pad_center(data: ArrayLike, *, size: int, axis: int = -1) -> jax.Array:
     >>> jd.pad_center(jnp.ones(2), size=4).tolist()
     [0.0, 1.0, 1.0, 0.0]
   """
+  kind = np.dtype(data.dtype).kind if hasattr(data, "dtype") else np.asarray(data).dtype.kind
+  if kind not in "biufc":
+    raise TypeError(f"data must be a numeric array, got {data!r:.60}")
+  _checks.host_finite(data, "data")
   data = jnp.asarray(data)
-  size = _checks.positive_int(size, "size")
+  if data.ndim == 0:
+    raise ValueError(f"data must have at least 1 dimension, got shape {data.shape}")
+  size = _checks.size(size, "size")
+  if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -data.ndim <= axis < data.ndim:
+    raise ValueError(f"axis must be an int in [-{data.ndim}, {data.ndim}) for data of shape {data.shape}, "
+                     f"got {axis!r}")
   n = data.shape[axis]
   if size < n:
     raise ValueError(f"size must be at least data.shape[axis]={n}, got {size}")
@@ -122,9 +132,9 @@ def num_frames(n_samples: int, *, frame_length: int = 2048, hop_length: int = 51
     >>> jd.num_frames(22050, frame_length=2048, hop_length=512)
     44
   """
-  n_samples = _checks.positive_int(n_samples, "n_samples")
-  frame_length = _checks.positive_int(frame_length, "frame_length")
-  hop_length = _checks.positive_int(hop_length, "hop_length")
+  n_samples = _checks.size(n_samples, "n_samples")
+  frame_length = _checks.size(frame_length, "frame_length")
+  hop_length = _checks.size(hop_length, "hop_length")
   _checks.choice(pad_mode, "pad_mode", PAD_MODES)
   left, right = _core.pad_widths(n_samples, frame_length, hop_length, center, pad_mode)
   n_padded = n_samples + left + right
@@ -147,7 +157,7 @@ def fft_frequencies(*, sr: float = 22050, n_fft: int = 2048) -> np.ndarray:
     [0.0, 2.0, 4.0]
   """
   sr = _checks.sample_rate(sr)
-  n_fft = _checks.positive_int(n_fft, "n_fft")
+  n_fft = _checks.size(n_fft, "n_fft")
   return np.fft.rfftfreq(n_fft, 1.0 / sr)
 
 
@@ -161,9 +171,9 @@ def frames_to_samples(frames: ArrayLike, *, hop_length: int = 512, n_fft: int | 
     >>> jd.frames_to_samples([0, 1, 2], hop_length=512).tolist()
     [0, 512, 1024]
   """
-  hop_length = _checks.positive_int(hop_length, "hop_length")
-  offset = 0 if n_fft is None else _checks.positive_int(n_fft, "n_fft") // 2
-  return (np.asanyarray(frames) * hop_length + offset).astype(int)
+  hop_length = _checks.size(hop_length, "hop_length")
+  offset = 0 if n_fft is None else _checks.size(n_fft, "n_fft") // 2
+  return (_index_input(frames, "frames") * hop_length + offset).astype(int)
 
 
 def samples_to_frames(samples: ArrayLike, *, hop_length: int = 512, n_fft: int | None = None) -> np.ndarray:
@@ -171,9 +181,9 @@ def samples_to_frames(samples: ArrayLike, *, hop_length: int = 512, n_fft: int |
 
   Compare ``librosa.samples_to_frames``.
   """
-  hop_length = _checks.positive_int(hop_length, "hop_length")
-  offset = 0 if n_fft is None else _checks.positive_int(n_fft, "n_fft") // 2
-  return np.floor((np.asanyarray(samples) - offset) // hop_length).astype(int)
+  hop_length = _checks.size(hop_length, "hop_length")
+  offset = 0 if n_fft is None else _checks.size(n_fft, "n_fft") // 2
+  return np.floor((_index_input(samples, "samples") - offset) // hop_length).astype(int)
 
 
 def frames_to_time(frames: ArrayLike, *, sr: float = 22050, hop_length: int = 512,
@@ -203,12 +213,44 @@ def time_to_frames(times: ArrayLike, *, sr: float = 22050, hop_length: int = 512
     [0, 43]
   """
   sr = _checks.sample_rate(sr)
-  samples = (np.asanyarray(times) * sr).astype(int)
+  samples = (_index_input(times, "times") * sr).astype(int)
   return samples_to_frames(samples, hop_length=hop_length, n_fft=n_fft)
+
+
+def _index_input(x: Any, name: str) -> np.ndarray:
+  """Frame, sample or time values on the host: real and finite (a NaN would become a garbage index)."""
+  if isinstance(x, jax.core.Tracer):
+    raise TypeError(f"{name} must be concrete (host) values: these conversions return NumPy arrays")
+  arr = np.asanyarray(x)
+  if arr.dtype.kind not in "biuf":
+    raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
+  if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+    raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+  if np.any(np.abs(arr.astype(np.float64)) > 2.0**62):
+    raise ValueError(f"{name} holds values too large to index samples (above 2**62)")
+  return arr
 
 
 # ---------------------------------------------------------------------------------------------
 # Framing.
+
+
+def _frame_input(y: Any) -> jax.Array:
+  """``frame``'s input: any numeric array of rank >= 1 (integers keep their dtype, as
+  ``librosa.util.frame``, which only slices); host floats are checked finite."""
+  if not isinstance(y, jax.Array) and not hasattr(y, "aval"):
+    arr = np.asarray(y)
+    if arr.dtype.kind in "biu":
+      if arr.ndim < 1:
+        raise ValueError(f"y must have at least 1 dimension(s), got shape {arr.shape}")
+      if arr.shape[-1] == 0:
+        raise ValueError(f"y must not be empty, got shape {arr.shape}")
+      return jnp.asarray(arr)
+  elif jnp.issubdtype(y.dtype, jnp.integer) or y.dtype == jnp.bool_:
+    if y.ndim < 1 or y.shape[-1] == 0:
+      raise ValueError(f"y must be a non-empty array of rank >= 1, got shape {y.shape}")
+    return y
+  return _checks.as_signal(y, allow_complex=True)
 
 
 def frame(y: ArrayLike, *, frame_length: int, hop_length: int) -> jax.Array:
@@ -217,7 +259,7 @@ def frame(y: ArrayLike, *, frame_length: int, hop_length: int) -> jax.Array:
   ``frames[..., k, t] = y[..., t * hop_length + k]``.
 
   Args:
-    y: ``(..., n_samples)`` signal (real or complex).
+    y: ``(..., n_samples)`` signal (real, complex or integer: integers keep their dtype, as librosa).
     frame_length: samples per frame (static int).
     hop_length: samples between frame starts (static int).
 
@@ -225,7 +267,7 @@ def frame(y: ArrayLike, *, frame_length: int, hop_length: int) -> jax.Array:
     ``(..., frame_length, n_frames)`` with ``n_frames = 1 + (n_samples - frame_length) // hop_length``.
 
   Raises:
-    ValueError: non-positive lengths, or ``frame_length`` longer than the signal.
+    ValueError: non-positive lengths (or above 2**31 - 1), or ``frame_length`` longer than the signal.
 
   Examples:
     >>> import jaxdsp as jd
@@ -234,7 +276,7 @@ def frame(y: ArrayLike, *, frame_length: int, hop_length: int) -> jax.Array:
 
   Compare ``librosa.util.frame``.
   """
-  y = _checks.as_signal(y, allow_complex=True)
+  y = _frame_input(y)
   frame_length, hop_length = _core.check_framing(y.shape[-1], frame_length, hop_length, False, "constant")
   return jnp.swapaxes(_core.frames(y, frame_length, hop_length), -1, -2)
 

@@ -63,5 +63,7 @@ def features(y: ArrayLike, *, sr: float = 22050, names: Sequence[str] = DEFAULT_
   names = _core.feature_names(names)
   options = dict(sr=sr, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, mel_norm=mel_norm, n_mfcc=n_mfcc, lifter=lifter,
                  roll_percent=roll_percent, p=p, top_db=top_db, zcr_threshold=zcr_threshold)
+  for key, value in options.items():  # every option, also those the requested features do not read
+    _core.OPTIONS[key].check(value, key)
   return _core.features(y, names, options, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                         center=center, pad_mode=pad_mode)

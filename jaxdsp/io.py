@@ -152,7 +152,8 @@ def load(
   the file returns what is there.
 
   Args:
-    path: file path (``str`` or ``os.PathLike``) or an open binary file object.
+    path: file path (``str`` or ``os.PathLike``; names that are not UTF-8, e.g.
+      ``os.fsdecode(b"bad\\xffname.wav")``, work) or an open binary file object.
     sr: target sample rate; ``None`` keeps the file's native rate. Resampling uses ``resample``.
     mono: average the channels into one. ``False`` keeps them as a leading axis,
       ``(channels, n_samples)``; a one-channel file is ``(n_samples,)`` either way.
@@ -213,7 +214,9 @@ def read_host(path: Any, *, mono: bool, offset: float, duration: float | None, d
     if st is not None and stat.S_ISREG(st.st_mode) and st.st_size == 0:
       raise AudioFileError(f"audio file {name!r} is empty (0 bytes)", name)
   try:
-    with sf.SoundFile(path) as f:
+    # Bytes for a path: libsndfile takes the file system's bytes, so names that are not UTF-8
+    # (os.fsdecode(b"bad\xffname.wav") holds a lone surrogate) open as they are.
+    with sf.SoundFile(os.fsencode(path) if isinstance(path, (str, os.PathLike)) else path) as f:
       native_sr, n_total, fmt = f.samplerate, f.frames, f.format
       if n_total <= 0:
         raise AudioFileError(
@@ -325,7 +328,8 @@ def save(path: Any, y: ArrayLike, sr: int, *, subtype: str | None = None, format
       raise ValueError(
           f"subtype must be one of {allowed} for format {fmt or 'WAV'!r}, got {subtype!r}")
   try:
-    sf.write(path, data, int(sr), subtype=subtype, format=format)
+    sf.write(os.fsencode(path) if isinstance(path, (str, os.PathLike)) else path, data, int(sr), subtype=subtype,
+             format=format)
   except TypeError as e:  # soundfile: unknown format for an extension-less or odd name
     raise ValueError(f"format could not be determined for {name!r} ({e}); pass format=") from e
   except (sf.SoundFileError, RuntimeError, OSError) as e:
@@ -398,7 +402,8 @@ def _resample_core(y: jax.Array, *, L: int, M: int) -> jax.Array:
   return out.reshape(*batch, q * gL)[..., :n_out]
 
 
-def resample(y: ArrayLike, *, orig_sr: float, target_sr: float) -> jax.Array:
+def resample(y: ArrayLike, *, orig_sr: float, target_sr: float, fix: bool = True, scale: bool = False,
+             axis: int = -1) -> jax.Array:
   r"""Resamples along the last axis with a band-limited Kaiser-windowed-sinc polyphase filter.
 
   With ``L/M = target_sr/orig_sr`` in lowest terms, output sample ``j`` sits at input time
@@ -421,14 +426,21 @@ def resample(y: ArrayLike, *, orig_sr: float, target_sr: float) -> jax.Array:
   into both filters' transition bands; below 0.8 × the lower Nyquist they agree to ≥ 109 dB.
 
   Args:
-    y: signal, ``(..., n_samples)``, any leading batch axes, floating point.
+    y: signal, ``(..., n_samples)``, any leading batch axes (or time on ``axis``), floating point.
     orig_sr: input sample rate (a Python number, static under ``jit``).
     target_sr: output sample rate (a Python number). ``orig_sr/target_sr`` must reduce to a ratio
       of moderate integers (e.g. 44100/48000 = 147/160); the phase table holds ``L·(M + 200·
       max(1, M/L))`` coefficients and is refused above 2²⁴.
+    fix: ``True`` (librosa's default): exactly ``ceil(n_samples · target_sr / orig_sr)`` samples,
+      the resampler's own ``round(n_samples · target_sr / orig_sr)`` (halves up, soxr's) followed
+      by a zero where the two differ (librosa's ``fix_length``); ``False``: the resampler's own
+      length, as ``librosa.resample(..., fix=False)``.
+    scale: divide by ``sqrt(target_sr / orig_sr)`` so that the energy is about the same
+      (librosa's ``scale=True``).
+    axis: the time axis (librosa's ``axis``; default the last).
 
   Returns:
-    ``(..., ceil(n_samples · target_sr / orig_sr))`` (librosa's length); ``y`` itself (as a
+    ``(..., n_out)`` with ``n_out`` as ``fix`` says, time on ``axis``; ``y`` itself (as a
     ``jax.Array``) when ``orig_sr == target_sr``.
 
   Raises:
@@ -451,12 +463,30 @@ def resample(y: ArrayLike, *, orig_sr: float, target_sr: float) -> jax.Array:
   y = _checks.as_signal(y, "y")
   orig_sr = _checks.sample_rate(orig_sr, "orig_sr")
   target_sr = _checks.sample_rate(target_sr, "target_sr")
+  if not isinstance(fix, (bool, np.bool_)):
+    raise TypeError(f"fix must be a bool, got {fix!r}")
+  if not isinstance(scale, (bool, np.bool_)):
+    raise TypeError(f"scale must be a bool, got {scale!r}")
+  if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -y.ndim <= axis < y.ndim:
+    raise ValueError(f"axis must be an int in [-{y.ndim}, {y.ndim}) for y of shape {y.shape}, got {axis!r}")
   if orig_sr == target_sr:
     return y
+  if axis % y.ndim != y.ndim - 1:
+    y = jnp.moveaxis(y, axis, -1)
+    return jnp.moveaxis(resample(y, orig_sr=orig_sr, target_sr=target_sr, fix=fix, scale=scale), -1, axis)
+  if y.shape[-1] == 0 or y.shape[-1] > _checks.INT32_MAX:
+    raise ValueError(f"y must hold 1 to 2**31 - 1 samples along axis {axis}, got shape {y.shape}")
   L, M = _ratio(orig_sr, target_sr)
   half = 0.5 * _TAPS_LOW * max(1.0, M / L)
   if L * (M + 2 * half) > _MAX_COEFFS:
     raise ValueError(
         f"target_sr/orig_sr must reduce to a ratio of moderate integers, got {target_sr:g}/"
         f"{orig_sr:g} = {L}/{M} (a {L}-phase filter table is too large; round the rates)")
-  return _resample_core(y, L=L, M=M)
+  out = _resample_core(y, L=L, M=M)
+  n_own = (2 * y.shape[-1] * L + M) // (2 * M)  # the resampler's own length, round(n·L/M) (soxr's)
+  out = out[..., :n_own]
+  if fix and out.shape[-1] < -(-y.shape[-1] * L // M):  # librosa's fix_length: zeros up to ceil(n·L/M)
+    out = jnp.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, 1)])
+  if scale:
+    out = out / jnp.sqrt(jnp.asarray(L / M, out.dtype))
+  return out

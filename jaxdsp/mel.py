@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from jaxdsp import _checks
 from jaxdsp import _core
 
 hz_to_mel = _core.hz_to_mel
@@ -37,10 +38,15 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
     fmin, fmax: band edges in Hz; ``fmax`` defaults to ``sr / 2``.
     htk: use the HTK mel scale instead of Slaney's.
     norm: ``"slaney"``, a number (p-norm), or ``None``.
-    dtype: output dtype.
+    dtype: output dtype, a floating dtype (an integer one would round the filters to zeros).
 
   Returns:
     ``(n_mels, 1 + n_fft // 2)``.
+
+  Warns:
+    UserWarning: some filters are empty (no FFT bin falls inside them, e.g. ``n_fft=512``,
+      ``n_mels=256`` at 22.05 kHz), as librosa warns; also from ``melspectrogram``, ``mfcc`` and
+      ``features``, once per call.
 
   Examples:
     >>> import jaxdsp as jd
@@ -51,6 +57,7 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
     M. Slaney, "Auditory Toolbox", Interval Research Technical Report 1998-010.
     Compare ``librosa.filters.mel``.
   """
+  dtype = _checks.float_dtype(dtype)
   return jnp.asarray(_core.mel_matrix(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm),
                      dtype=dtype)
 

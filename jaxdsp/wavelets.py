@@ -10,6 +10,8 @@ Wavelets (``wavelet=``):
   Ψ(ω) = √(π/2)·[e^{-(ω-5)²/2} + e^{-(ω+5)²/2}]; real CWT.
 * ``"cmorB-C"`` (e.g. ``"cmor1.5-1.0"``), or ``"cmor"`` with ``bandwidth=B, center=C`` — PyWavelets'
   complex Morlet, ψ(t) = (πB)^{-1/2} e^{-t²/B} e^{i2πCt}, Ψ(ω) = e^{-B(ω-2πC)²/4}; complex CWT.
+  A bare ``"cmor"`` means B = 1.5, C = 1.0 by default; with ``compat="pywt"`` it means PyWavelets'
+  B = 1.0, C = 0.5 (with PyWavelets' ``FutureWarning``; write ``"cmorB-C"`` to avoid both).
 * ``"morlet"`` with ``w0=`` (default 6) — the unit-energy Morlet of Torrence & Compo (1998),
   ψ(t) = π^{-1/4} e^{iω0t} e^{-t²/2}, Ψ(ω) = π^{-1/4}√(2π)·e^{-(ω-ω0)²/2}; complex CWT.
 
@@ -33,6 +35,7 @@ import dataclasses
 import functools
 import math
 import re
+import warnings
 from typing import Any
 
 import jax
@@ -44,6 +47,7 @@ from jax.typing import ArrayLike
 from jaxdsp import _checks
 from jaxdsp import _ops
 from jaxdsp import _pywt_compat
+from jaxdsp._core import stft as _core_stft
 
 WAVELETS = ("morl", "cmorB-C", "cmor", "morlet")
 NORMALIZATIONS = ("l2", "l1")
@@ -51,6 +55,8 @@ OUTPUTS = ("coefficients", "magnitude", "power")
 # Applied to each chunk of coefficients, so the full coefficient array is never held.
 _OUTPUT_FN = {"coefficients": lambda z: z, "magnitude": _ops.safe_abs, "power": _ops.abs2}
 COMPAT = (None, "pywt")
+_MAX_SCALES = 1 << 20  # cwt_frequencies refuses grids of more scales (a scalogram row each)
+_MAX_PRECISION = 24  # PyWavelets' wavelet grid has 2**precision points (its default: 12)
 
 # Zeros appended to the signal: PAD_SIGMAS envelope standard deviations of the largest scale, so
 # the circular convolution wraps only where the wavelet is below e^{-PAD_SIGMAS²/2} ≈ 1e-14.
@@ -107,7 +113,7 @@ def _param(value: Any, name: str) -> Any:
   return _checks.positive_number(value, name)
 
 
-def _parse_wavelet(wavelet: Any, bandwidth: Any, center: Any, w0: Any) -> _Wavelet:
+def _parse_wavelet(wavelet: Any, bandwidth: Any, center: Any, w0: Any, compat: str | None = None) -> _Wavelet:
   if not isinstance(wavelet, str):
     raise TypeError(f"wavelet must be a name like 'morl', 'cmor1.5-1.0' or 'morlet', got {wavelet!r}")
   name = wavelet
@@ -127,6 +133,12 @@ def _parse_wavelet(wavelet: Any, bandwidth: Any, center: Any, w0: Any) -> _Wavel
     if w0 is not None:
       raise ValueError(f"w0 does not apply to wavelet {name!r} (use bandwidth= and center=), got w0={w0!r}")
     if name == "cmor":
+      if compat == "pywt" and bandwidth is None and center is None:
+        # PyWavelets' bare "cmor" is cmor1.0-0.5 (deprecated there, with this FutureWarning).
+        warnings.warn("wavelet 'cmor' without parameters means 'cmor1.0-0.5' in PyWavelets (compat='pywt'), "
+                      "'cmor1.5-1.0' in jaxdsp's default mode: write 'cmorB-C', e.g. 'cmor1.5-1.0'",
+                      FutureWarning, stacklevel=_core_stft.find_stacklevel())
+        return _Wavelet(name, "cmor", bandwidth=1.0, center=0.5)
       b = 1.5 if bandwidth is None else _param(bandwidth, "bandwidth")
       c = 1.0 if center is None else _param(center, "center")
       return _Wavelet(name, "cmor", bandwidth=b, center=c)
@@ -212,13 +224,14 @@ def morlet(
       ψ = π^{-1/4} e^{iω0t} e^{-t²/2}).
     bandwidth, center: B and C of ``"cmor"`` (defaults 1.5 and 1.0); may be traced.
     w0: ω0 of ``"morlet"`` (default 6.0); may be traced.
-    scale: the scale ``s`` in samples (scalar, may be traced).
+    scale: the scale ``s`` in samples, positive (scalar, may be traced).
 
   Returns:
     Array of ``t``'s shape: real for ``"morl"``, complex otherwise.
 
   Raises:
-    ValueError: unknown or malformed wavelet name, non-positive parameter.
+    ValueError: unknown or malformed wavelet name, non-positive parameter or ``scale``, NaN/inf in
+      host ``t``.
 
   Examples:
     >>> import jaxdsp as jd, jax.numpy as jnp
@@ -229,15 +242,23 @@ def morlet(
   Compare ``pywt.ContinuousWavelet(name).wavefun()``.
   """
   spec = _parse_wavelet(wavelet, bandwidth, center, w0)
+  scale = _param(scale, "scale")
+  kind = np.dtype(t.dtype).kind if hasattr(t, "dtype") else np.asarray(t).dtype.kind
+  if kind not in "biuf":
+    raise TypeError(f"t must be real times (in samples), got {t!r:.60}")
+  _checks.host_finite(t, "t")
   t = jnp.asarray(t)
   if not jnp.issubdtype(t.dtype, jnp.floating):
     t = t.astype(jnp.result_type(float))
-  s = jnp.asarray(scale, dtype=t.dtype)
+  return _morlet(t, jnp.asarray(scale, dtype=t.dtype), spec.bandwidth, spec.center, family=spec.family, amp=spec.amp)
+
+
+@functools.partial(jax.jit, static_argnames=("family", "amp"))
+def _morlet(t: jax.Array, s: jax.Array, b: Any, c: Any, *, family: str, amp: float) -> jax.Array:
   u = t / s
-  if spec.family == "morl":
+  if family == "morl":
     return jnp.exp(-0.5 * u**2) * jnp.cos(5.0 * u) / jnp.sqrt(s)
-  b, c = spec.bandwidth, spec.center
-  env = spec.amp / jnp.sqrt(jnp.pi * b) * jnp.exp(-(u**2) / b)
+  env = amp / jnp.sqrt(jnp.pi * b) * jnp.exp(-(u**2) / b)
   return env * jnp.exp(1j * (2.0 * jnp.pi * c) * u) / jnp.sqrt(s)
 
 
@@ -262,7 +283,10 @@ def _center_frequency(spec: _Wavelet, compat: str | None, precision: int) -> Any
 
 def _compat_arg(compat: Any, precision: Any) -> tuple[str | None, int]:
   _checks.choice(compat, "compat", COMPAT)
-  return compat, _checks.positive_int(precision, "precision")
+  precision = _checks.positive_int(precision, "precision")
+  if precision > _MAX_PRECISION:
+    raise ValueError(f"precision must be at most {_MAX_PRECISION} (a grid of 2**precision points), got {precision}")
+  return compat, precision
 
 
 def scale_to_frequency(
@@ -307,7 +331,7 @@ def scale_to_frequency(
   """
   sr = _checks.sample_rate(sr)
   compat, precision = _compat_arg(compat, precision)
-  spec = _parse_wavelet(wavelet, bandwidth, center, w0)
+  spec = _parse_wavelet(wavelet, bandwidth, center, w0, compat)
   fc = _center_frequency(spec, compat, precision)
   if _any_jax(scales, spec.bandwidth, spec.center):
     return sr * fc / jnp.asarray(scales)
@@ -353,7 +377,7 @@ def frequency_to_scale(
   """
   sr = _checks.sample_rate(sr)
   compat, precision = _compat_arg(compat, precision)
-  spec = _parse_wavelet(wavelet, bandwidth, center, w0)
+  spec = _parse_wavelet(wavelet, bandwidth, center, w0, compat)
   fc = _center_frequency(spec, compat, precision)
   if _any_jax(freqs, spec.bandwidth, spec.center):
     return sr * fc / jnp.asarray(freqs)
@@ -405,11 +429,15 @@ def cwt_frequencies(
     raise ValueError("give exactly one of n_scales or voices_per_octave")
   if n_scales is not None:
     n_scales = _checks.positive_int(n_scales, "n_scales")
+    if n_scales > _MAX_SCALES:
+      raise ValueError(f"n_scales must be at most {_MAX_SCALES}, got {n_scales}")
     if n_scales == 1:
       return np.array([fmax])
     return np.geomspace(fmax, fmin, n_scales)
   v = _checks.positive_int(voices_per_octave, "voices_per_octave")
   n = int(math.floor(v * math.log2(fmax / fmin) + 1e-9)) + 1
+  if n > _MAX_SCALES:
+    raise ValueError(f"voices_per_octave={v} gives {n} scales over fmin..fmax, more than {_MAX_SCALES}")
   return fmax * 2.0 ** (-np.arange(n) / v)
 
 
@@ -492,7 +520,7 @@ def cone_of_influence(
   half = math.sqrt(2.0) * sigma * xp.asarray(scales)
   if n_samples is None:
     return half
-  n_samples = _checks.positive_int(n_samples, "n_samples")
+  n_samples = _checks.size(n_samples, "n_samples")
   n = xp.arange(n_samples)
   dist = xp.minimum(n, n_samples - 1 - n)
   return dist[None, :] < half[:, None]
@@ -503,7 +531,13 @@ def cone_of_influence(
 
 
 def _host_positive(x: Any, name: str) -> np.ndarray:
-  arr = np.asarray(x, dtype=np.float64)
+  try:
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+      raise TypeError(arr.dtype)
+    arr = arr.astype(np.float64)
+  except (TypeError, ValueError) as e:
+    raise TypeError(f"{name} must be positive real numbers, got {x!r:.60}") from e
   if arr.size == 0:
     raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
   if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
@@ -903,7 +937,7 @@ def cwt(
   y = _checks.as_signal(y, "y")
   _checks.choice(normalization, "normalization", NORMALIZATIONS)
   compat, precision = _compat_arg(compat, precision)
-  spec = _parse_wavelet(wavelet, bandwidth, center, w0)
+  spec = _parse_wavelet(wavelet, bandwidth, center, w0, compat)
   sr = _checks.sample_rate(sr)
   scales = _scales_from(scales, freqs, sr, wavelet, bandwidth, center, w0, compat, precision)
   n_scales = int(scales.shape[0])

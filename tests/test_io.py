@@ -414,3 +414,22 @@ def test_resample_traced_rate_is_refused():
 def test_resample_keyword_only():
   with pytest.raises(TypeError):
     jd.resample(np.zeros(10, np.float32), 8000, 16000)  # noqa
+
+
+def test_non_utf8_file_names_load_save_and_are_named_in_errors(tmp_path):
+  # Issue 13 item 5: a file name that is not UTF-8 (a lone surrogate once decoded) works everywhere.
+  d = os.fsdecode(bytes(tmp_path))
+  good = os.path.join(d, os.fsdecode(b"bad\xffname.wav"))
+  y = (0.5 * np.sin(np.arange(800) / 5.0)).astype(np.float32)
+  jd.save(good, y, 8000, subtype="FLOAT")
+  assert os.path.exists(os.fsencode(good))
+  out, sr = jd.load(good, sr=16000)
+  assert sr == 16000 and out.shape == (1600,)
+  np.testing.assert_array_equal(jd.load(good)[0], y)
+  bad = os.path.join(d, os.fsdecode(b"junk\xfe.wav"))
+  with open(os.fsencode(bad), "wb") as f:
+    f.write(b"RIFF\x00\x00\x00\x00WAVEjunk")
+  for path, exc in ((bad, jd.AudioFileError), (os.path.join(d, os.fsdecode(b"miss\xfeing.wav")), FileNotFoundError)):
+    with pytest.raises(exc) as info:
+      jd.load(path)
+    assert repr(os.path.basename(path))[1:-1] in str(info.value)

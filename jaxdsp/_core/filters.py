@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Any
 
 import jax
@@ -22,7 +23,18 @@ _LOGSTEP = math.log(6.4) / 27.0
 
 
 def xp_of(x):
-  return np if isinstance(x, (np.ndarray, float, int, np.generic, list, tuple)) else jnp
+  return np if isinstance(x, (np.ndarray, float, int, np.generic, list, tuple, str, bytes)) else jnp
+
+
+def _scale_input(x: Any, name: str) -> np.ndarray:
+  """Host input of the mel-scale conversions: real and finite, as float64."""
+  arr = np.asarray(x)
+  if arr.dtype.kind not in "biuf":
+    raise TypeError(f"{name} must be real numbers, got {x!r:.60}")
+  arr = arr.astype(float)
+  if not np.all(np.isfinite(arr)):
+    raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+  return arr
 
 
 def hz_to_mel(frequencies: ArrayLike, *, htk: bool = False) -> Any:
@@ -39,7 +51,7 @@ def hz_to_mel(frequencies: ArrayLike, *, htk: bool = False) -> Any:
   Compare ``librosa.hz_to_mel``.
   """
   xp = xp_of(frequencies)
-  f = xp.asarray(frequencies, dtype=float) if xp is np else jnp.asarray(frequencies)
+  f = _scale_input(frequencies, "frequencies") if xp is np else jnp.asarray(frequencies)
   if htk:
     return 2595.0 * xp.log10(1.0 + f / 700.0)
   log_region = f >= _MIN_LOG_HZ
@@ -58,7 +70,7 @@ def mel_to_hz(mels: ArrayLike, *, htk: bool = False) -> Any:
   Compare ``librosa.mel_to_hz``.
   """
   xp = xp_of(mels)
-  m = xp.asarray(mels, dtype=float) if xp is np else jnp.asarray(mels)
+  m = _scale_input(mels, "mels") if xp is np else jnp.asarray(mels)
   if htk:
     return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
   log_region = m >= _MIN_LOG_MEL
@@ -85,23 +97,56 @@ def mel_np(sr: float, n_fft: int, n_mels: int, fmin: float, fmax: float, htk: bo
 
 
 def mel_matrix(*, sr, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
-  """The checked mel filterbank ``(n_mels, 1 + n_fft // 2)`` in float64 (read-only, cached)."""
-  return mel_np(*mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm))
+  """The checked mel filterbank ``(n_mels, 1 + n_fft // 2)`` in float64 (read-only, cached); warns
+  when filters are empty (:func:`warn_empty_filters`)."""
+  args = mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+  warn_empty_filters(args)
+  return mel_np(*args)
+
+
+@functools.lru_cache(maxsize=64)
+def empty_filters(*mel_args) -> int:
+  """How many filters of the bank are all zero (no FFT bin falls inside them), or 0 when librosa would
+  not warn (its rule: an all-zero filter whose lower edge is above 0 Hz)."""
+  weights = mel_np(*mel_args)
+  sr, n_fft, n_mels, fmin, fmax, htk, _ = mel_args
+  lower = mel_to_hz(np.linspace(hz_to_mel(fmin, htk=htk), hz_to_mel(fmax, htk=htk), n_mels + 2), htk=htk)[:-2]
+  empty = ~(weights.max(axis=1) > 0)
+  return int(np.sum(empty)) if np.any((lower != 0) & empty) else 0
+
+
+def warn_empty_filters(mel_args: tuple) -> None:
+  """A ``UserWarning`` (as ``librosa.filters.mel`` gives) when the bank of ``mel_args`` has empty filters.
+  Called once per public call, at argument-check time (never inside a trace)."""
+  n_empty = empty_filters(*mel_args)
+  if n_empty:
+    from jaxdsp._core.stft import find_stacklevel  # pylint: disable=import-outside-toplevel
+    sr, n_fft, n_mels = mel_args[:3]
+    warnings.warn(f"{n_empty} of the n_mels={n_mels} mel filters are empty (no FFT bin of n_fft={n_fft} at sr={sr:g} "
+                  "falls inside them): they give all-zero bands; raise n_fft (or sr and fmax) or lower n_mels",
+                  UserWarning, stacklevel=find_stacklevel())
 
 
 def mel_args(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> tuple:
   """:func:`mel_filterbank`'s arguments checked and normalised (the key of ``mel_np``)."""
   sr = _checks.sample_rate(sr)
-  n_fft = _checks.positive_int(n_fft, "n_fft")
-  n_mels = _checks.positive_int(n_mels, "n_mels")
+  n_fft = _checks.size(n_fft, "n_fft")
+  n_mels = _checks.size(n_mels, "n_mels")
+  if n_mels * (n_fft // 2 + 1) > _MAX_FILTERBANK:
+    raise ValueError(f"n_mels={n_mels} and n_fft={n_fft} give a filterbank of {n_mels * (n_fft // 2 + 1)} entries, "
+                     f"more than {_MAX_FILTERBANK} (2**28): lower n_fft or n_mels")
   fmin = _checks.positive_number(fmin, "fmin", allow_zero=True)
   fmax = sr / 2.0 if fmax is None else _checks.positive_number(fmax, "fmax")
   if fmax > sr / 2.0 + 1e-9 or fmin >= fmax:
     raise ValueError(f"fmax must be in (fmin, sr/2]=({fmin}, {sr / 2}], got {fmax}")
-  if norm is not None and norm != "slaney" and not isinstance(norm, (int, float)):
+  if norm is not None and norm != "slaney" and (isinstance(norm, bool) or not isinstance(norm, (int, float))):
     raise ValueError(f"norm must be 'slaney', a number or None, got {norm!r}")
+  if isinstance(norm, (int, float)) and not (norm > 0 or norm == -np.inf) and norm != np.inf:
+    raise ValueError(f"norm must be 'slaney', a positive number (p-norm), inf or None, got {norm!r}")
   return sr, n_fft, n_mels, fmin, float(fmax), bool(htk), norm
 
+
+_MAX_FILTERBANK = 1 << 28  # entries (2 GiB in float64): the largest filterbank built on the host
 
 # Cost of one more group of the banded mel product, in multiply-adds per frame (band × bin): on
 # XLA:CPU, 64 bands over 1025 bins in 7 groups (8,758 of the 65,600 products) took 0.83 ms per

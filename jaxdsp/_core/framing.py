@@ -17,6 +17,9 @@ import numpy as np
 from jaxdsp import _checks
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+# frame_reduce combines at most this many hop-sized block results per frame (beyond it, e.g.
+# frame_length=2**24 with hop 512, the unrolled combination took minutes to trace).
+_MAX_BLOCKS = 64
 
 
 def pad_widths(n: int, frame_length: int, hop_length: int, center: bool, pad_mode: str) -> tuple[int, int]:
@@ -30,12 +33,15 @@ def pad_widths(n: int, frame_length: int, hop_length: int, center: bool, pad_mod
 
 def check_framing(n: int, frame_length: Any, hop_length: Any, center: Any, pad_mode: Any,
                    length_name: str = "frame_length") -> tuple[int, int]:
-  frame_length = _checks.positive_int(frame_length, length_name)
-  hop_length = _checks.positive_int(hop_length, "hop_length")
+  frame_length = _checks.size(frame_length, length_name)
+  hop_length = _checks.size(hop_length, "hop_length")
   if not isinstance(center, (bool, np.bool_)):
     raise TypeError(f"center must be a bool, got {center!r}")
   _checks.choice(pad_mode, "pad_mode", PAD_MODES)
   left, right = pad_widths(n, frame_length, hop_length, bool(center), pad_mode)
+  if n + left + right > _checks.INT32_MAX:  # checked before anything is allocated
+    raise ValueError(f"{length_name}={frame_length} is too large: the padded signal would hold {n + left + right} "
+                     "samples, more than JAX's int32 indexing allows (2**31 - 1)")
   if n + left + right < frame_length:
     raise ValueError(
         f"{length_name}={frame_length} is longer than the signal ({n} samples) with center=False: "
@@ -92,6 +98,8 @@ def frame_reduce(y: jax.Array, frame_length: int, hop_length: int, center: bool,
   if not (op == "sum" and pad_mode == "constant"):
     y, left = pad(y, left, right, pad_mode), 0
   r, rem = divmod(frame_length, hop_length)
+  if r > _MAX_BLOCKS:  # combining that many block results would unroll r slices: reduce whole frames
+    rem = 1
   window, n_out = (frame_length, n_frames) if rem else (hop_length, n_frames + r - 1)
   right = max(0, (n_out - 1) * hop_length + window - y.shape[-1] - left)
   lead = (1,) * (y.ndim - 1)

@@ -165,10 +165,13 @@ def feature(name: str, y: Any = None, S: Any = None, *, options: dict[str, Any],
     # Magnitudes must be non-negative (librosa refuses negative S for the spectral shape features).
     S = _stft.spectrum(S, allow_complex=(name == "rms"), nonnegative=(f.from_S == "magnitude"))
     n_fft = stft.get("n_fft") if name == "rms" else None
+    if f.from_S == "spectrum":  # a mel spectrogram of S: its filterbank's n_fft is 2 (n_freq - 1)
+      warn_settings(((name, cfg),), 2 * (S.shape[-2] - 1))
     return from_spectrogram(name, S, cfg, n_fft=n_fft, arrays=_user_arrays(freq, centroid, S.shape[-2], S.dtype))
   y = _checks.as_signal(y)
   window = stft.get("window", "hann")
   spec = signal_spec(y, **{k: v for k, v in stft.items() if k != "window"})
+  warn_settings(((name, cfg),), spec.n_fft)
   arrays = _user_arrays(freq, centroid, spec.n_freq, y.dtype)
   if centroid is not None or (freq is not None and arrays["freq"].ndim == 2):
     # Arrays over all frames cannot follow the chunks: reduce the magnitude spectrogram in place.
@@ -203,4 +206,18 @@ def features(y: Any, names: Sequence[str], options: dict[str, Any], **stft: Any)
                      "(they use frame_length = n_fft)")
   options = dict(options, zcr_pad_mode="edge" if spec.center else spec.pad_mode)
   requests = tuple((name, config(name, options)) for name in names)
+  warn_settings(requests, spec.n_fft)
   return run(y, requests, spec, window=window)
+
+
+def warn_settings(requests: Requests, n_fft: int) -> None:
+  """The warnings of a request's settings (librosa's): empty mel filters, once per call, at
+  argument-check time (outside any trace). ``n_fft > n_samples`` warns in ``StftSpec.checked``."""
+  seen = set()
+  for _, cfg in requests:
+    c = dict(cfg)
+    if "n_mels" in c:
+      args = filters.mel_args(c["sr"], n_fft, c["n_mels"], c["fmin"], c["fmax"], c["htk"], c["mel_norm"])
+      if args not in seen:
+        seen.add(args)
+        filters.warn_empty_filters(args)

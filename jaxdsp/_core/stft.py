@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import warnings
 from typing import Any
 
 import jax
@@ -18,6 +20,19 @@ import numpy as np
 from jaxdsp import _checks
 from jaxdsp._core import chunking
 from jaxdsp._core import framing
+
+def find_stacklevel() -> int:
+  """The ``stacklevel`` pointing a warning at the first frame outside the jaxdsp package (and JAX)."""
+  import inspect  # pylint: disable=import-outside-toplevel
+  pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  frame, level = inspect.currentframe(), 0
+  while frame is not None:
+    fname = frame.f_code.co_filename
+    if not (fname.startswith(pkg) or f"{os.sep}jax{os.sep}" in fname or f"{os.sep}jaxlib{os.sep}" in fname):
+      break
+    frame, level = frame.f_back, level + 1
+  return max(level, 1)
+
 
 WINDOWS = ("hann", "hamming", "blackman", "boxcar", "rectangular", "ones")
 
@@ -49,9 +64,14 @@ def window_array(window: Any, win_length: int, fftbins: bool = True) -> np.ndarr
     return window_np(window, win_length, fftbins)
   if isinstance(window, tuple) or callable(window):
     raise ValueError(f"window must be one of {WINDOWS} or an array, got {window!r}")
-  arr = np.asarray(window, dtype=np.float64)
+  try:
+    arr = np.asarray(window, dtype=np.float64)
+  except (TypeError, ValueError) as e:
+    raise TypeError(f"window must be one of {WINDOWS} or a real array, got {window!r}") from e
   if arr.shape != (win_length,):
     raise ValueError(f"window array must have shape ({win_length},), got {arr.shape}")
+  if not np.all(np.isfinite(arr)):
+    raise ValueError("window contains non-finite values (NaN or inf)")
   return arr
 
 
@@ -80,8 +100,8 @@ class StftSpec:
               pad_mode: Any = "constant", length_name: str = "n_fft") -> "StftSpec":
     """Validates the arguments for a signal of ``n`` samples and fills in librosa's defaults
     (``win_length = n_fft``, ``hop_length = win_length // 4``)."""
-    n_fft = _checks.positive_int(n_fft, length_name)
-    win_length = n_fft if win_length is None else _checks.positive_int(win_length, "win_length")
+    n_fft = _checks.size(n_fft, length_name)
+    win_length = n_fft if win_length is None else _checks.size(win_length, "win_length")
     if win_length > n_fft:
       raise ValueError(f"win_length must be <= {length_name}={n_fft}, got {win_length}")
     if hop_length is None:
@@ -89,6 +109,9 @@ class StftSpec:
       if hop_length == 0:
         raise ValueError(f"hop_length must be a positive int, got {hop_length} (win_length // 4)")
     n_fft, hop_length = framing.check_framing(n, n_fft, hop_length, center, pad_mode, length_name=length_name)
+    if length_name == "n_fft" and center and n_fft > n:  # librosa.stft warns alike
+      warnings.warn(f"n_fft={n_fft} is too large for the input signal of length {n} (center=True pads it "
+                    "with mostly padding)", UserWarning, stacklevel=find_stacklevel())
     return cls(n_fft, hop_length, win_length, bool(center), pad_mode)
 
   def window(self, window: Any, dtype: Any) -> jax.Array:
@@ -96,7 +119,13 @@ class StftSpec:
     (which may be traced, e.g. learnable) pass through."""
     if isinstance(window, str):
       return jnp.asarray(padded_window(window, self.win_length, self.n_fft), dtype=dtype)
-    win = jnp.asarray(window, dtype=dtype)
+    if isinstance(window, tuple) or callable(window):
+      raise ValueError(f"window must be one of {WINDOWS} or an array, got {window!r}")
+    _checks.host_finite(window, "window")
+    try:
+      win = jnp.asarray(window, dtype=dtype)
+    except (TypeError, ValueError) as e:
+      raise TypeError(f"window must be one of {WINDOWS} or a real array, got {window!r}") from e
     if win.shape != (self.win_length,):
       raise ValueError(f"window array must have shape ({self.win_length},), got {win.shape}")
     left = (self.n_fft - self.win_length) // 2
@@ -125,7 +154,7 @@ def spectrum(S: Any, *, name: str = "S", allow_complex: bool = False, nonnegativ
   and powers, ``nonnegative``) without negative entries when it is host data. Traced or device
   input is not scanned: negative entries there give the formulas' values (documented)."""
   host = isinstance(S, (np.ndarray, list, tuple, np.generic))
-  S = _checks.as_signal(S, name, min_ndim=2, allow_complex=allow_complex)
+  S = _checks.as_signal(S, name, min_ndim=2, allow_complex=allow_complex, allow_int=True)
   if host and nonnegative and not jnp.iscomplexobj(S) and np.any(np.asarray(S) < 0):
     raise ValueError(f"{name} must be non-negative (a magnitude or power spectrogram), got a minimum of "
                      f"{np.asarray(S).min()!r}")
