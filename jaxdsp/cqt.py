@@ -131,7 +131,7 @@ def wavelet_lengths(*, freqs: ArrayLike, sr: float = 22050, window: str = "hann"
     >>> import jaxdsp as jd
     >>> lengths, cutoff = jd.wavelet_lengths(freqs=jd.cqt_frequencies(24, fmin=110.0))
     >>> round(float(lengths[0]), 1), round(cutoff, 1)
-    (3372.5, 434.2)
+    (3474.2, 433.3)
 
   Compare ``librosa.filters.wavelet_lengths``.
   """
