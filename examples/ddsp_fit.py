@@ -8,7 +8,7 @@ reverb), is fitted to it with optax Adam on the multi-resolution STFT loss
 after, the recovered vs true parameters, and plots target vs fit spectrograms and the loss curve.
 
 Every piece is a plain jaxdsp function, so the whole model is differentiated end to end:
-``jd.harmonic_synth`` (phase accumulated modulo 1 in float32), ``jaxdsp.filtering.fftconvolve`` (the FIR),
+``jd.harmonic_synth`` (phase accumulated modulo 1 in float32), ``jd.fftconvolve`` (the FIR),
 ``jd.exp_decay_ir`` + ``jd.reverb`` (FFT convolution). f0 is learned as log-frequency at a few
 knots, upsampled to the frames: spectral losses have many local minima in f0 (each harmonic can lock
 to a neighbour), so the fit starts within a few per cent, as f0 from a pitch tracker would be.
@@ -31,7 +31,6 @@ import numpy as np
 import optax
 
 import jaxdsp as jd
-from jaxdsp.filtering import fftconvolve
 
 SR = 16000
 N_SAMPLES = 8000  # 0.5 s
@@ -49,7 +48,7 @@ def synth(params: dict) -> jax.Array:
   f0 = jnp.exp(jd.upsample(params["log_f0"], n_samples=N_FRAMES, add_endpoint=False))
   amps = jnp.exp(jd.upsample(params["log_amps"], n_samples=N_FRAMES, add_endpoint=False))  # (harmonics, frames)
   y = jd.harmonic_synth(f0, amplitudes=amps, sr=SR, n_samples=N_SAMPLES)
-  y = fftconvolve(y, params["fir"])[:N_SAMPLES]
+  y = jd.fftconvolve(y, params["fir"])[:N_SAMPLES]
   ir = jd.exp_decay_ir(gain=jnp.exp(params["log_gain"]), decay=jnp.exp(params["log_decay"]), n_samples=N_IR,
                        key=IR_KEY)
   return y + jd.reverb(y, ir=ir)

@@ -29,6 +29,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp.filtering import fftconvolve
 
 __all__ = ["exp_decay_ir", "filtered_noise", "frequency_filter", "harmonic_synth", "reverb",
            "sinusoidal_synth", "upsample", "wavetable_synth"]
@@ -556,7 +557,6 @@ def reverb(x: ArrayLike, *, ir: ArrayLike, mode: str = "same") -> jax.Array:
   References:
     ``ddsp.effects.Reverb``; J. O. Smith, "Physical Audio Signal Processing" (convolution reverb).
   """
-  from jaxdsp.filtering import fftconvolve  # pylint: disable=import-outside-toplevel
   x = _checks.as_signal(x, "x")
   ir = _checks.as_signal(ir, "ir")
   _checks.choice(mode, "mode", ("same", "full"))
