@@ -171,6 +171,29 @@ from jaxdsp.filtering import filtfilt
 from jaxdsp.filtering import fir_filter
 from jaxdsp.filtering import lfilter
 from jaxdsp.filtering import lfilter_zi
+from jaxdsp.biquad import allpass_biquad
+from jaxdsp.biquad import allpass_biquad_coeffs
+from jaxdsp.biquad import bandpass_biquad
+from jaxdsp.biquad import bandpass_biquad_coeffs
+from jaxdsp.biquad import bandreject_biquad
+from jaxdsp.biquad import bandreject_biquad_coeffs
+from jaxdsp.biquad import bass_biquad
+from jaxdsp.biquad import bass_biquad_coeffs
+from jaxdsp.biquad import equalizer_biquad
+from jaxdsp.biquad import equalizer_biquad_coeffs
+from jaxdsp.biquad import highpass_biquad
+from jaxdsp.biquad import highpass_biquad_coeffs
+from jaxdsp.biquad import lowpass_biquad
+from jaxdsp.biquad import lowpass_biquad_coeffs
+from jaxdsp.biquad import treble_biquad
+from jaxdsp.biquad import treble_biquad_coeffs
+from jaxdsp.effects import compressor
+from jaxdsp.effects import compressor_gain_db
+from jaxdsp.effects import delay
+from jaxdsp.effects import distortion
+from jaxdsp.effects import gain
+from jaxdsp.effects import pan
+from jaxdsp.effects import parametric_eq
 from jaxdsp.filtering import sosfilt
 from jaxdsp.filtering import time_varying_allpole
 # --- end filters and effects ---
@@ -209,9 +232,17 @@ __all__ = (
     "autocorrelate",
     "batch",
     "beat_track",
+    "allpass_biquad",
+    "allpass_biquad_coeffs",
     "chirp",
     "chroma_cens",
     "chroma_cqt",
+    "bandpass_biquad",
+    "bandpass_biquad_coeffs",
+    "bandreject_biquad",
+    "bandreject_biquad_coeffs",
+    "bass_biquad",
+    "bass_biquad_coeffs",
     "chroma_filterbank",
     "chroma_stft",
     "clicks",
@@ -220,6 +251,8 @@ __all__ = (
     "cqt_frequencies",
     "cwt",
     "cwt_frequencies",
+    "compressor",
+    "compressor_gain_db",
     "data",
     "db_to_amplitude",
     "db_to_power",
@@ -229,7 +262,11 @@ __all__ = (
     "estimate_tuning",
     "example",
     "exp_decay_ir",
+    "delay",
     "feature_loss",
+    "distortion",
+    "equalizer_biquad",
+    "equalizer_biquad_coeffs",
     "features",
     "fft_frequencies",
     "fftconvolve",
@@ -250,11 +287,14 @@ __all__ = (
     "harmonic",
     "harmonic_synth",
     "hpss",
+    "gain",
     "hybrid_cqt",
     "hz_to_mel",
     "hz_to_midi",
     "hz_to_note",
     "icqt",
+    "highpass_biquad",
+    "highpass_biquad_coeffs",
     "istft",
     "lfilter",
     "lfilter_zi",
@@ -265,6 +305,8 @@ __all__ = (
     "mel_frequencies",
     "mel_stft_loss",
     "mel_to_hz",
+    "lowpass_biquad",
+    "lowpass_biquad_coeffs",
     "melspectrogram",
     "mfcc",
     "midi_to_hz",
@@ -294,6 +336,8 @@ __all__ = (
     "plot",
     "power_to_db",
     "preemphasis",
+    "pan",
+    "parametric_eq",
     "pseudo_cqt",
     "pyin",
     "resample",
@@ -338,5 +382,7 @@ __all__ = (
     "yin_soft",
     "zero_crossing_rate",
     "zero_crossing_rate_smooth",
+    "treble_biquad",
+    "treble_biquad_coeffs",
     "zero_crossings",
 )
