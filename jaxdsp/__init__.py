@@ -166,11 +166,6 @@ from jaxdsp.cqt import wavelet_lengths
 # --- end constant-Q and chroma ---
 
 # --- filters and effects ---
-from jaxdsp.filtering import fftconvolve
-from jaxdsp.filtering import filtfilt
-from jaxdsp.filtering import fir_filter
-from jaxdsp.filtering import lfilter
-from jaxdsp.filtering import lfilter_zi
 from jaxdsp.biquad import allpass_biquad
 from jaxdsp.biquad import allpass_biquad_coeffs
 from jaxdsp.biquad import bandpass_biquad
@@ -194,6 +189,11 @@ from jaxdsp.effects import distortion
 from jaxdsp.effects import gain
 from jaxdsp.effects import pan
 from jaxdsp.effects import parametric_eq
+from jaxdsp.filtering import fftconvolve
+from jaxdsp.filtering import filtfilt
+from jaxdsp.filtering import fir_filter
+from jaxdsp.filtering import lfilter
+from jaxdsp.filtering import lfilter_zi
 from jaxdsp.filtering import sosfilt
 from jaxdsp.filtering import time_varying_allpole
 # --- end filters and effects ---
@@ -227,46 +227,46 @@ __all__ = (
     "DEFAULT_FEATURES",
     "D_weighting",
     "FEATURE_NAMES",
+    "allpass_biquad",
+    "allpass_biquad_coeffs",
     "amplitude_envelope",
     "amplitude_to_db",
     "autocorrelate",
-    "batch",
-    "beat_track",
-    "allpass_biquad",
-    "allpass_biquad_coeffs",
-    "chirp",
-    "chroma_cens",
-    "chroma_cqt",
     "bandpass_biquad",
     "bandpass_biquad_coeffs",
     "bandreject_biquad",
     "bandreject_biquad_coeffs",
     "bass_biquad",
     "bass_biquad_coeffs",
+    "batch",
+    "beat_track",
+    "chirp",
+    "chroma_cens",
+    "chroma_cqt",
     "chroma_filterbank",
     "chroma_stft",
     "clicks",
+    "compressor",
+    "compressor_gain_db",
     "cone_of_influence",
     "cqt",
     "cqt_frequencies",
     "cwt",
     "cwt_frequencies",
-    "compressor",
-    "compressor_gain_db",
     "data",
     "db_to_amplitude",
     "db_to_power",
     "deemphasis",
+    "delay",
     "delta",
+    "distortion",
+    "equalizer_biquad",
+    "equalizer_biquad_coeffs",
     "esr",
     "estimate_tuning",
     "example",
     "exp_decay_ir",
-    "delay",
     "feature_loss",
-    "distortion",
-    "equalizer_biquad",
-    "equalizer_biquad_coeffs",
     "features",
     "fft_frequencies",
     "fftconvolve",
@@ -282,31 +282,31 @@ __all__ = (
     "frequency_filter",
     "frequency_to_scale",
     "frequency_weighting",
+    "gain",
     "get_window",
     "griffinlim_cqt",
     "harmonic",
     "harmonic_synth",
+    "highpass_biquad",
+    "highpass_biquad_coeffs",
     "hpss",
-    "gain",
     "hybrid_cqt",
     "hz_to_mel",
     "hz_to_midi",
     "hz_to_note",
     "icqt",
-    "highpass_biquad",
-    "highpass_biquad_coeffs",
     "istft",
     "lfilter",
     "lfilter_zi",
     "load",
+    "lowpass_biquad",
+    "lowpass_biquad_coeffs",
     "lpc",
     "magphase",
     "mel_filterbank",
     "mel_frequencies",
     "mel_stft_loss",
     "mel_to_hz",
-    "lowpass_biquad",
-    "lowpass_biquad_coeffs",
     "melspectrogram",
     "mfcc",
     "midi_to_hz",
@@ -326,6 +326,8 @@ __all__ = (
     "onset_strength",
     "onset_strength_multi",
     "pad_center",
+    "pan",
+    "parametric_eq",
     "pcen",
     "perceptual_weighting",
     "percussive",
@@ -336,8 +338,6 @@ __all__ = (
     "plot",
     "power_to_db",
     "preemphasis",
-    "pan",
-    "parametric_eq",
     "pseudo_cqt",
     "pyin",
     "resample",
@@ -372,6 +372,8 @@ __all__ = (
     "to_mono",
     "tone",
     "tonnetz",
+    "treble_biquad",
+    "treble_biquad_coeffs",
     "trim",
     "upsample",
     "vqt",
@@ -382,7 +384,5 @@ __all__ = (
     "yin_soft",
     "zero_crossing_rate",
     "zero_crossing_rate_smooth",
-    "treble_biquad",
-    "treble_biquad_coeffs",
     "zero_crossings",
 )
