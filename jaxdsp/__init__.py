@@ -89,6 +89,11 @@ from jaxdsp.deltas import stack_memory
 from jaxdsp.generators import chirp
 from jaxdsp.generators import clicks
 from jaxdsp.generators import tone
+from jaxdsp.inverse import griffinlim
+from jaxdsp.inverse import mel_to_audio
+from jaxdsp.inverse import mel_to_stft
+from jaxdsp.inverse import mfcc_to_audio
+from jaxdsp.inverse import mfcc_to_mel
 from jaxdsp.pcen import pcen
 from jaxdsp.signal_utils import autocorrelate
 from jaxdsp.signal_utils import deemphasis
@@ -284,6 +289,7 @@ __all__ = (
     "frequency_weighting",
     "gain",
     "get_window",
+    "griffinlim",
     "griffinlim_cqt",
     "harmonic",
     "harmonic_synth",
@@ -306,9 +312,13 @@ __all__ = (
     "mel_filterbank",
     "mel_frequencies",
     "mel_stft_loss",
+    "mel_to_audio",
     "mel_to_hz",
+    "mel_to_stft",
     "melspectrogram",
     "mfcc",
+    "mfcc_to_audio",
+    "mfcc_to_mel",
     "midi_to_hz",
     "midi_to_note",
     "morlet",
