@@ -284,6 +284,9 @@ def test_resample_axis_matches_librosa_and_the_last_axis():
   ref = librosa.resample(y.T, orig_sr=sr, target_sr=16000, axis=0, res_type="soxr_hq")
   assert out.shape == ref.shape == (1601, 2)
   np.testing.assert_array_equal(out, np.asarray(jd.resample(y, orig_sr=sr, target_sr=16000)).T)
+  jitted = jax.jit(lambda x: jd.resample(x, orig_sr=sr, target_sr=16000, axis=0, fix=False, scale=True))(y.T)
+  np.testing.assert_allclose(jitted, jd.resample(y.T, orig_sr=sr, target_sr=16000, axis=0, fix=False, scale=True),
+                             rtol=1e-6, atol=1e-7)
   snr = 10 * np.log10(np.sum(ref.astype(np.float64) ** 2) / np.sum((out - ref).astype(np.float64) ** 2))
   assert snr > 60, snr
   with pytest.raises(ValueError, match="axis must be an int"):
