@@ -153,7 +153,7 @@ def fourier_tempogram(y: ArrayLike | None = None, *, sr: float = 22050, onset_en
     >>> env = jnp.tile(jnp.array([1.0, 0, 0, 0]), 32)
     >>> ft = jd.fourier_tempogram(onset_envelope=env, win_length=16)
     >>> ft.shape, int(abs(ft[1:, 64]).argmax()) + 1
-    ((9, 128), 4)
+    ((9, 129), 4)
 
   Compare ``librosa.feature.fourier_tempogram``.
   """
@@ -213,7 +213,7 @@ def tempo(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: Arra
     >>> import jaxdsp as jd
     >>> env = jnp.tile(jnp.array([1.0] + [0.0] * 21), 40)   # one onset every 22 frames
     >>> round(float(jd.tempo(onset_envelope=env, sr=22050, hop_length=512)), 1)
-    117.4
+    117.5
 
   Compare ``librosa.feature.tempo`` (librosa returns a trailing singleton axis).
   """
@@ -248,6 +248,8 @@ def _beat_track_1d(env, bpm, *, fps, tightness, trim, max_fpb):
   # Local score: the envelope convolved with a Gaussian of ±fpb frames (σ = fpb / 32).
   d = jnp.arange(-max_fpb, max_fpb + 1, dtype=dtype)
   window = jnp.where(jnp.abs(d) <= fpb, jnp.exp(-0.5 * (d * 32.0 / fpb) ** 2), 0)
+  # librosa's local-score loop never reads the envelope's first frame; neither do we.
+  onsets = onsets.at[0].set(0)
   full = jnp.convolve(onsets, window, mode="full", precision=jax.lax.Precision.HIGHEST)
   localscore = full[max_fpb:max_fpb + T]  # numpy's "same" for a kernel of 2·fpb + 1 taps
   # Dynamic programme over a ring of the last D cumulative scores.
@@ -352,7 +354,7 @@ def beat_track(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope:
     >>> env = jnp.tile(jnp.array([1.0] + [0.0] * 21), 20)   # 117.4 BPM at 22.05 kHz, hop 512
     >>> bpm, beats = jd.beat_track(onset_envelope=env)
     >>> round(float(bpm), 1), beats[:4].tolist()
-    (117.4, [22, 44, 66, 88])
+    (117.5, [22, 44, 66, 88])
 
   Compare ``librosa.beat.beat_track`` (a per-frame ``bpm`` and ``prior`` are not supported).
 

@@ -122,7 +122,7 @@ def split(y: ArrayLike, *, top_db: float = 60, ref: float | Callable = np.max, f
     >>> import jaxdsp as jd
     >>> y = jnp.concatenate([jnp.ones(4096), jnp.zeros(8192), jnp.ones(4096)])
     >>> jd.split(y, frame_length=1024, hop_length=1024).tolist()
-    [[0, 5120], [11264, 16384]]
+    [[0, 5120], [12288, 16384]]
 
   Compare ``librosa.effects.split`` (equal intervals).
   """

@@ -69,6 +69,7 @@ def test_analytic_pulse_train():
   env = np.tile(np.r_[1.0, np.zeros(21)], 5)[:89].astype(np.float32)  # one onset every 22 frames
   assert abs(float(jd.tempo(onset_envelope=env)) - 60 * 22050 / (512 * 22)) < 1e-3
   np.testing.assert_array_equal(np.diff(jd.beat_track(onset_envelope=env)[1]), 22)
+  np.testing.assert_array_equal(jd.beat_track(onset_envelope=env)[1], librosa.beat.beat_track(onset_envelope=env)[1])
 
 
 def test_transformations(envs):
