@@ -153,10 +153,8 @@ def _demo(args) -> int:
   return 0
 
 
-# ``jaxdsp analyze``: the shortest signal it analyses (one frame of the smallest FFT it takes), and the
-# length from which the scalogram is computed segment by segment at a hop (bounded memory).
+# ``jaxdsp analyze``: the shortest signal it analyses (one frame of the smallest FFT it takes).
 ANALYZE_MIN_SAMPLES = 64
-_SCALOGRAM_SEGMENT = 1 << 18
 
 
 def _analyze(args) -> int:
@@ -171,11 +169,7 @@ def _analyze(args) -> int:
   if y.size < ANALYZE_MIN_SAMPLES:
     raise ValueError(f"{args.file}: {y.size} sample{'s' * (y.size != 1)} at {sr:g} Hz is too short to analyze "
                      f"(at least {ANALYZE_MIN_SAMPLES} samples)")
-  scalogram = not args.no_scalogram
-  short = y.size <= _SCALOGRAM_SEGMENT
-  a = demo.analyze(y, sr, name=name, scalogram=scalogram and short)
-  if scalogram and not short:
-    a.scalogram, a.scalogram_freqs, a.scalogram_sr = _scalogram(y, sr)
+  a = demo.analyze(y, sr, name=name, scalogram=not args.no_scalogram)
   out = f"{os.path.splitext(name)[0]}.png" if args.output is None else os.fspath(args.output)
   if os.path.dirname(out):
     os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -183,40 +177,6 @@ def _analyze(args) -> int:
   print(demo.summary_table([a]))
   print(f"figure: {out}")
   return 0
-
-
-def _scalogram(y, sr: float, *, n_scales: int = 64, max_columns: int = 1000, segment: int = _SCALOGRAM_SEGMENT):
-  """The analysis figure's Morlet scalogram of a long signal in bounded memory: ``|W|`` at a hop
-  of ``ceil(n / max_columns)`` samples (``jaxdsp.cwt(..., hop_length=, output="magnitude")``),
-  computed over segments of about ``segment`` samples, each with a margin of ``8 · 1.25`` times the
-  largest scale on both sides (the signal zero-padded past its ends, as the whole-signal CWT pads
-  it), so each column equals the whole-signal CWT's to float32 round-off. Returns
-  ``(|W| (n_scales, columns), freqs, column rate)``."""
-  import numpy as np  # pylint: disable=import-outside-toplevel
-
-  import jaxdsp as jd  # pylint: disable=import-outside-toplevel
-
-  n = y.shape[-1]
-  fmin = max(30.0, 8.0 * sr / n)
-  freqs = jd.cwt_frequencies(fmin=fmin, fmax=0.45 * sr, n_scales=n_scales)
-  hop = max(1, -(-n // max_columns))
-  columns = -(-n // hop)
-  max_scale = float(np.max(np.asarray(jd.frequency_to_scale(freqs, sr=sr, wavelet="cmor1.5-1.0"))))
-  margin = -(-int(np.ceil(10.0 * max_scale)) // hop) * hop  # a multiple of the hop: columns stay aligned
-  # Columns per segment: about ``segment`` samples, and at least 8 margins (the margins' extra work
-  # stays under 25 % when the hop is long).
-  per_segment = max(1, segment // hop, 8 * margin // hop)
-  span = margin + per_segment * hop + margin
-  W = np.empty((n_scales, columns), np.float32)
-  for c0 in range(0, columns, per_segment):
-    start = c0 * hop - margin
-    piece = np.zeros(span, np.float32)
-    lo, hi = max(start, 0), min(start + span, n)
-    piece[lo - start:hi - start] = y[lo:hi]
-    w = np.asarray(jd.cwt(piece, freqs=freqs, sr=sr, wavelet="cmor1.5-1.0", hop_length=hop, output="magnitude"))
-    take = min(per_segment, columns - c0)
-    W[:, c0:c0 + take] = w[:, margin // hop:margin // hop + take]
-  return W, freqs, sr / hop
 
 
 def _extract(args) -> int:

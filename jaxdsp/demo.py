@@ -22,6 +22,8 @@ import numpy as np
 N_FFT = 2048
 HOP = 512
 DEMO_CLIPS = ("speech", "music", "chirp")
+# Signals longer than this get their scalogram segment by segment at a hop (bounded memory).
+SCALOGRAM_SEGMENT = 1 << 18
 
 
 @dataclasses.dataclass
@@ -46,9 +48,11 @@ def analyze(y: Any, sr: float, *, name: str = "", scalogram: bool = True, n_scal
     sr: sample rate.
     name: label for the table and the figure.
     scalogram: also compute a complex-Morlet scalogram (``cmor1.5-1.0``) from 30 Hz (or lower
-      for short signals) to 0.45·sr.
+      for short signals) to 0.45·sr; over ``SCALOGRAM_SEGMENT`` samples it is computed segment by
+      segment at a hop (:func:`segmented_scalogram`), so long files take bounded memory.
     n_scales: scalogram rows.
-    max_columns: the scalogram's time axis is max-pooled down to at most this many columns.
+    max_columns: the scalogram's time axis is max-pooled (or, when segmented, sampled at a hop)
+      down to at most this many columns.
 
   Returns:
     An :class:`Analysis`.
@@ -62,7 +66,10 @@ def analyze(y: Any, sr: float, *, name: str = "", scalogram: bool = True, n_scal
   feats = jd.features(y, sr=sr, names=names, n_fft=n_fft, hop_length=n_fft // 4)
   result = Analysis(name, y, float(sr), {k: np.asarray(v) for k, v in feats.items()})
   result.features["n_fft"] = np.asarray(n_fft)
-  if scalogram:
+  if scalogram and y.size > SCALOGRAM_SEGMENT:
+    result.scalogram, result.scalogram_freqs, result.scalogram_sr = segmented_scalogram(
+        y, sr, n_scales=n_scales, max_columns=max_columns)
+  elif scalogram:
     fmin = max(30.0, 8.0 * sr / y.size)
     freqs = jd.cwt_frequencies(fmin=fmin, fmax=0.45 * sr, n_scales=n_scales)
     W = np.abs(np.asarray(jd.cwt(y, freqs=freqs, sr=sr, wavelet="cmor1.5-1.0")))
@@ -72,6 +79,39 @@ def analyze(y: Any, sr: float, *, name: str = "", scalogram: bool = True, n_scal
       W = W[:, :n_cols * k].reshape(n_scales, n_cols, k).max(axis=-1)
     result.scalogram, result.scalogram_freqs, result.scalogram_sr = W, freqs, sr / k
   return result
+
+
+def segmented_scalogram(y: Any, sr: float, *, n_scales: int = 64, max_columns: int = 1000,
+                        segment: int = SCALOGRAM_SEGMENT) -> tuple[np.ndarray, np.ndarray, float]:
+  """The analysis figure's Morlet scalogram of a long signal in bounded memory: ``|W|`` at a hop
+  of ``ceil(n / max_columns)`` samples (``jaxdsp.cwt(..., hop_length=, output="magnitude")``),
+  computed over segments of about ``segment`` samples, each with a margin of ``8 · 1.25`` times the
+  largest scale on both sides (the signal zero-padded past its ends, as the whole-signal CWT pads
+  it), so each column equals the whole-signal CWT's to float32 round-off. Returns
+  ``(|W| (n_scales, columns), freqs, column rate)``."""
+  import jaxdsp as jd  # pylint: disable=import-outside-toplevel
+
+  n = y.shape[-1]
+  fmin = max(30.0, 8.0 * sr / n)
+  freqs = jd.cwt_frequencies(fmin=fmin, fmax=0.45 * sr, n_scales=n_scales)
+  hop = max(1, -(-n // max_columns))
+  columns = -(-n // hop)
+  max_scale = float(np.max(np.asarray(jd.frequency_to_scale(freqs, sr=sr, wavelet="cmor1.5-1.0"))))
+  margin = -(-int(np.ceil(10.0 * max_scale)) // hop) * hop  # a multiple of the hop: columns stay aligned
+  # Columns per segment: about ``segment`` samples, and at least 8 margins (the margins' extra work
+  # stays under 25 % when the hop is long).
+  per_segment = max(1, segment // hop, 8 * margin // hop)
+  span = margin + per_segment * hop + margin
+  W = np.empty((n_scales, columns), np.float32)
+  for c0 in range(0, columns, per_segment):
+    start = c0 * hop - margin
+    piece = np.zeros(span, np.float32)
+    lo, hi = max(start, 0), min(start + span, n)
+    piece[lo - start:hi - start] = y[lo:hi]
+    w = np.asarray(jd.cwt(piece, freqs=freqs, sr=sr, wavelet="cmor1.5-1.0", hop_length=hop, output="magnitude"))
+    take = min(per_segment, columns - c0)
+    W[:, c0:c0 + take] = w[:, margin // hop:margin // hop + take]
+  return W, freqs, sr / hop
 
 
 def summary_table(analyses: Sequence[Analysis]) -> str:

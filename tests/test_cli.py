@@ -12,6 +12,7 @@ import soundfile as sf
 
 import jaxdsp as jd
 from jaxdsp import batch
+from jaxdsp import demo
 from jaxdsp import cli
 
 COMMANDS = ("demo", "analyze", "extract", "train")
@@ -151,7 +152,7 @@ def test_analyze_long_file_is_decimated_to_the_figure(tmp_path, monkeypatch, cap
   t = np.arange(n) / sr
   y = 0.3 * np.sin(2 * np.pi * (100 + 10 * t) * t) + 0.01 * np.random.default_rng(3).standard_normal(n)
   sf.write(tmp_path / "long.wav", y.astype(np.float32), sr, subtype="PCM_16")
-  monkeypatch.setattr(cli, "_SCALOGRAM_SEGMENT", 1 << 15)  # 4 segments
+  monkeypatch.setattr(demo, "SCALOGRAM_SEGMENT", 1 << 15)  # 4 segments
   sizes = []
   for method in ("pcolormesh", "plot"):
     real = getattr(matplotlib.axes.Axes, method)
@@ -180,7 +181,7 @@ def test_long_scalogram_segments_equal_the_whole_transform():
   rng = np.random.default_rng(0)
   t = np.arange(n) / sr
   y = (np.sin(2 * np.pi * (100 + 200 * t) * t) + 0.1 * rng.standard_normal(n)).astype(np.float32)
-  W, freqs, rate = cli._scalogram(y, sr, n_scales=12, max_columns=200, segment=4000)
+  W, freqs, rate = demo.segmented_scalogram(y, sr, n_scales=12, max_columns=200, segment=4000)
   hop = -(-n // 200)
   assert W.shape == (12, 200) and rate == sr / hop
   ref = np.asarray(jd.cwt(y, freqs=freqs, sr=sr, wavelet="cmor1.5-1.0", hop_length=hop, output="magnitude"))
