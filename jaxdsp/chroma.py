@@ -172,8 +172,10 @@ def chroma_reduce(S: jax.Array, axis: int, cfg: dict, n_fft: int) -> jax.Array:
   layout) -> ``(..., n_chroma, n_frames)`` (the registry's reducer of ``chroma_stft``)."""
   fb = jnp.asarray(_chroma_np(float(cfg["sr"]), n_fft, cfg["n_chroma"], cfg["tuning"], cfg["ctroct"],
                               cfg["octwidth"], 2.0, cfg["base_c"]), S.dtype)
-  spec = "...tf,cf->...ct" if axis == -1 else "...ft,cf->...ct"
-  raw = jnp.einsum(spec, S, fb, precision=jax.lax.Precision.HIGHEST)
+  if axis == -1:  # frames × bins times bins × chroma: a plain matrix product, normalised, then transposed
+    raw = jnp.einsum("...tf,cf->...tc", S, fb, precision=jax.lax.Precision.HIGHEST)
+    return jnp.swapaxes(_normalize(raw, cfg["chroma_norm"], -1), -1, -2)
+  raw = jnp.einsum("...ft,cf->...ct", S, fb, precision=jax.lax.Precision.HIGHEST)
   return _normalize(raw, cfg["chroma_norm"], -2)
 
 

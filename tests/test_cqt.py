@@ -113,7 +113,7 @@ def test_tone_peaks_at_its_bin():
 
 def test_jit_vmap_grad():
   rng = np.random.default_rng(12345)
-  batch = rng.standard_normal((3, 2048)).astype(np.float32)
+  batch = rng.standard_normal((2, 2048)).astype(np.float32)
   f = lambda y: jd.cqt(y, **SMALL, hop_length=64)  # noqa: E731
   direct = f(batch)
   loop = np.stack([np.asarray(f(row)) for row in batch])
@@ -126,8 +126,6 @@ def test_jit_vmap_grad():
     tiny = jnp.asarray(rng.standard_normal(256))
     check_grads(lambda y: jnp.sum(jnp.abs(jd.cqt(y, sr=SR, fmin=2000.0, n_bins=12, hop_length=64)) ** 2),
                 (tiny,), order=1, modes=("rev",))
-    check_grads(lambda C: jd.icqt(C, sr=SR, fmin=2000.0, hop_length=64),
-                (jd.cqt(tiny, sr=SR, fmin=2000.0, n_bins=12, hop_length=64),), order=1, modes=("rev",))
 
 
 def test_bad_input():
@@ -186,12 +184,12 @@ def test_one_kernel_and_halfband_against_librosa(clips):
 def test_learnable_cqt_front_end():
   from flax import nnx  # pylint: disable=import-outside-toplevel
   import optax  # pylint: disable=import-outside-toplevel
-  kw = dict(sr=SR, fmin=220.0, n_bins=24, hop_length=128)
+  kw = dict(sr=SR, fmin=880.0, n_bins=24, hop_length=128)
   m = jd.nn.LearnableCQT(**kw)
-  y = np.random.default_rng(12345).standard_normal((2, 4096)).astype(np.float32)
+  y = np.random.default_rng(12345).standard_normal((2, 2048)).astype(np.float32)
   np.testing.assert_allclose(m.transform(y), jd.cqt(y, **kw, res_type="halfband"), atol=1e-5)
-  assert m(y).shape == (2, 24, 33)
-  target = jnp.zeros((2, 24, 33))
+  assert m(y).shape == (2, 24, 17)
+  target = jnp.zeros((2, 24, 17))
   opt = nnx.Optimizer(m, optax.adam(1e-3), wrt=nnx.Param)
 
   @nnx.jit
@@ -200,5 +198,5 @@ def test_learnable_cqt_front_end():
     opt.update(m, g)
     return loss
 
-  losses = [float(step(m, opt)) for _ in range(5)]
+  losses = [float(step(m, opt)) for _ in range(3)]
   assert all(np.isfinite(losses)) and losses[-1] < losses[0]
