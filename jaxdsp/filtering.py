@@ -237,6 +237,7 @@ def _fft_len(n: int) -> int:
   return int(scipy.fft.next_fast_len(n, real=True))
 
 
+@jax.jit
 def _conv_full(x: jax.Array, h: jax.Array) -> jax.Array:
   n = x.shape[-1] + h.shape[-1] - 1
   nfft = _fft_len(n)
@@ -380,11 +381,7 @@ def lfilter(x: ArrayLike, *, b: ArrayLike, a: ArrayLike, zi: ArrayLike | None = 
     except ValueError:
       raise ValueError(f"{name}'s leading (batch) axes {c.shape[:-1]} do not broadcast against the batch axes "
                        f"{x.shape[:-1]} of x") from None
-  a0 = a[..., :1]
-  b = b / a0
-  a = a / a0
   order = max(b.shape[-1], a.shape[-1]) - 1
-  length = x.shape[-1]
   if zi is not None:
     zi = _checks.as_signal(zi, "zi")
     if zi.ndim == x.ndim:
@@ -397,6 +394,20 @@ def lfilter(x: ArrayLike, *, b: ArrayLike, a: ArrayLike, zi: ArrayLike | None = 
     except ValueError:
       raise ValueError(f"zi's batch shape {zi.shape[:-1]} does not broadcast against x's {x.shape[:-1]}") from None
     zi = zi.astype(dtype)
+  y, zf = _lfilter_core(x, b, a, zi)
+  if zi is None:
+    return jnp.moveaxis(y, -1, axis)
+  return jnp.moveaxis(y, -1, axis), jnp.moveaxis(zf, -1, axis)
+
+
+@jax.jit
+def _lfilter_core(x, b, a, zi):
+  """The traced part of :func:`lfilter` (time last, checked arguments); compiled once per shape."""
+  a0 = a[..., :1]
+  b = b / a0
+  a = a / a0
+  order = max(b.shape[-1], a.shape[-1]) - 1
+  length = x.shape[-1]
   v = _fir(x, b)
   if zi is not None:
     nz = min(order, length)
@@ -407,9 +418,8 @@ def lfilter(x: ArrayLike, *, b: ArrayLike, a: ArrayLike, zi: ArrayLike | None = 
   else:
     y = v
   if zi is None:
-    return jnp.moveaxis(y, -1, axis)
-  zf = _final_state(x, y, b, a, zi, order)
-  return jnp.moveaxis(y, -1, axis), jnp.moveaxis(zf, -1, axis)
+    return y, None
+  return y, _final_state(x, y, b, a, zi, order)
 
 
 def _final_state(x, y, b, a, zi, order):
@@ -633,6 +643,7 @@ def _tv_bwd(res, g):
 
 
 _tv_allpole.defvjp(_tv_fwd, _tv_bwd)
+_tv_allpole_jit = jax.jit(_tv_allpole)
 
 
 def time_varying_allpole(x: ArrayLike, *, a: ArrayLike) -> jax.Array:
@@ -669,4 +680,4 @@ def time_varying_allpole(x: ArrayLike, *, a: ArrayLike) -> jax.Array:
   batch = jnp.broadcast_shapes(x.shape[:-1], a.shape[:-2])
   x = jnp.broadcast_to(x.astype(dtype), batch + x.shape[-1:])
   a = jnp.broadcast_to(a.astype(dtype), batch + a.shape[-2:])
-  return _tv_allpole(x, a)
+  return _tv_allpole_jit(x, a)
