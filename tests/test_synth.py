@@ -6,8 +6,8 @@ within 2e-3 (leakage-free 1 s window); a 200->800 Hz glide equals the float64 cu
 after 1 s (float32 rounding of f/sr itself); harmonics at or above Nyquist leave no energy
 (< 1e-10 of the total outside the kept harmonics); a noise band holds > 97 % of the filtered noise's
 energy; a time-invariant ``frequency_filter`` equals ``np.convolve`` with the independently designed
-FIR to 1e-6; reverb of an impulse is the IR to 1e-6. Gradients finite, and equal to finite
-differences in float64 on tiny inputs.
+FIR to 1e-6; reverb of an impulse is the IR to 1e-6. Gradients finite, and their directional
+derivative equals a float32 central difference to 1 % on tiny inputs (64 samples, 4 frames).
 """
 
 import jax
@@ -15,7 +15,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.signal
-from jax.test_util import check_grads
 
 import jaxdsp as jd
 
@@ -197,7 +196,6 @@ def _cases():
 
 
 CASES = _cases()
-LINEAR = ("upsample_window", "upsample_linear")
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -205,26 +203,31 @@ def test_jit_vmap_grad(name):
   fn, make = CASES[name]
   args = [np.asarray(a, np.float32) for a in make(np.random.default_rng(0))]
   other = [np.asarray(a, np.float32) for a in make(np.random.default_rng(1))]
+  rng = np.random.default_rng(2)
+  # A random direction, scaled to each argument (f0 in Hz, amplitudes ~1), for a central difference.
+  direction = [(rng.standard_normal(a.shape) * (np.abs(a).mean() + 0.1)).astype(np.float32) for a in args]
+  eps = 1e-3
   eager = np.asarray(fn(*args))  # called directly
-  weights = np.random.default_rng(2).standard_normal(eager.shape)
-  objective = lambda *a: jnp.sum(fn(*a) * weights.astype(a[0].dtype))
+  weights = rng.standard_normal(eager.shape).astype(np.float32)
+  objective = lambda *a: jnp.sum(fn(*a) * weights)
   argnums = tuple(range(len(args)))
 
   @jax.jit
-  def everything(args, other):
+  def everything(args, other, direction):
     batch = [jnp.stack([a, b]) for a, b in zip(args, other)]
-    return fn(*args), jax.vmap(fn)(*batch), jax.grad(objective, argnums=argnums)(*args)
+    grads = jax.grad(objective, argnums=argnums)(*args)
+    plus = objective(*[a + eps * d for a, d in zip(args, direction)])
+    minus = objective(*[a - eps * d for a, d in zip(args, direction)])
+    return fn(*args), jax.vmap(fn)(*batch), fn(*other), grads, (plus - minus) / (2 * eps)
 
-  jitted, vm, grads = everything(args, other)
+  jitted, vm, loop1, grads, fd = everything(args, other, direction)
   np.testing.assert_allclose(jitted, eager, rtol=1e-5, atol=1e-5)
   np.testing.assert_allclose(vm[0], eager, rtol=1e-5, atol=1e-5)  # vmap == loop
-  np.testing.assert_allclose(vm[1], fn(*other), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(vm[1], loop1, rtol=1e-5, atol=1e-5)
   assert all(np.all(np.isfinite(g)) and np.any(g != 0) for g in grads)
-  if name in LINEAR:  # linear in its arguments: the gradient is the (checked) weights pulled back
-    return
-  with jax.enable_x64(True):
-    check_grads(jax.jit(objective), [np.asarray(a, np.float64) for a in args], order=1, modes=("rev",),
-                atol=1e-4, rtol=1e-4, eps=1e-5)
+  # The gradient's directional derivative equals the central finite difference (float32).
+  analytic = sum(float(np.sum(np.asarray(g, np.float64) * d)) for g, d in zip(grads, direction))
+  assert abs(analytic - float(fd)) <= 1e-2 * abs(analytic) + 1e-3, (analytic, float(fd))
 
 
 # ---------------------------------------------------------------------------------------------
