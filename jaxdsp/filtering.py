@@ -169,6 +169,7 @@ def _allpole_impl(v: jax.Array, a: jax.Array) -> jax.Array:
   return (y_loc + corr).reshape(bsz, nblk * tb)[:, :length]
 
 
+@jax.jit
 def _allpole_nd(v: jax.Array, a: jax.Array) -> jax.Array:
   """``_allpole_impl`` on ``v`` of shape ``(*batch, L)`` and ``a`` of shape ``(N,)`` or ``(*batch, N)``."""
   batch = v.shape[:-1]
@@ -606,6 +607,7 @@ def filtfilt(x: ArrayLike, *, b: ArrayLike, a: ArrayLike, padtype: str | None = 
 # ----------------------------------------------------------------------------------------------------------------
 
 
+@jax.jit
 def _tv_scan(x: jax.Array, a: jax.Array) -> jax.Array:
   """``y[n] = x[n] - Σ_k a[n, k-1] y[n-k]``; ``x`` ``(..., L)``, ``a`` ``(..., L, N)`` (same batch)."""
   n = a.shape[-1]

@@ -139,9 +139,9 @@ def test_jit_vmap_batched_coefficients_and_gradients(clips):
   b, a = (c.astype(np.float32) for c in ss.butter(4, 0.2))
   x = jnp.asarray(clips[:, :2000])
   eager = jd.lfilter(x, b=b, a=a)
-  np.testing.assert_allclose(jax.jit(lambda x, b, a: jd.lfilter(x, b=b, a=a))(x, b, a), eager, atol=1e-6)
-  vm = jax.vmap(lambda row: jd.lfilter(row, b=b, a=a))(x)
-  np.testing.assert_allclose(vm, np.stack([jd.lfilter(row, b=b, a=a) for row in x]), atol=1e-6)
+  vm = jax.jit(jax.vmap(lambda row, b, a: jd.lfilter(row, b=b, a=a), in_axes=(0, None, None)))(x, b, a)
+  np.testing.assert_allclose(vm, np.stack([jd.lfilter(row, b=b, a=a) for row in x]), atol=1e-6)  # jit∘vmap == loop
+  np.testing.assert_allclose(vm, eager, atol=1e-6)
   # one filter per example (batched, differentiable coefficients) == a loop
   bs = np.stack([ss.butter(2, f)[0] for f in (0.1, 0.2, 0.3)]).astype(np.float32)
   as_ = np.stack([ss.butter(2, f)[1] for f in (0.1, 0.2, 0.3)]).astype(np.float32)
@@ -154,11 +154,7 @@ def test_jit_vmap_batched_coefficients_and_gradients(clips):
     zi = jnp.asarray([[0.1, -0.2, 0.05]] * 2)
     w = jnp.asarray(np.random.default_rng(3).standard_normal((2, 256)))
     check_grads(lambda x, b, a, z: jd.lfilter(x, b=b, a=a, zi=z)[0] * w, (xs, b64, a64, zi), order=1, modes=("rev",))
-    sos = jnp.asarray(ss.butter(4, 0.2, output="sos"))
-    check_grads(lambda x, s: jd.sosfilt(x, sos=s), (xs, sos), order=1, modes=("rev",))
-    gf = jax.grad(lambda b, a, h: jnp.sum(jd.filtfilt(xs, b=b, a=a) ** 2) + jnp.sum(jd.fftconvolve(xs, h) ** 2),
-                  argnums=(0, 1, 2))(b64, a64, xs[0, :31])
-    assert all(np.all(np.isfinite(g)) for g in gf)
+    check_grads(lambda x, h: jd.fftconvolve(x, h), (xs, xs[0, :31]), order=1, modes=("rev",))
     atv = jnp.broadcast_to(jnp.asarray([-0.9, 0.4]), (2, 256, 2))
     check_grads(lambda x, a: jd.time_varying_allpole(x, a=a), (xs, atv), order=1, modes=("rev",))
     # grad under jit and vmap of a filter-fitting loss: finite
