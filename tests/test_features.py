@@ -30,6 +30,7 @@ def _individual(name, y, sr):
       "rms": lambda: jd.rms(y, **frames),
       "zero_crossing_rate": lambda: jd.zero_crossing_rate(y, **frames),
       "amplitude_envelope": lambda: jd.amplitude_envelope(y, **frames),
+      "chroma_stft": lambda: jd.chroma_stft(y, sr=sr, tuning=0.0, **stft),
   }[name]()
 
 
