@@ -26,6 +26,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any, Callable
 
@@ -139,6 +140,14 @@ def spec_augment(key: Any, x: Any, *, freq_mask: int = 8, time_mask: int = 16,
     if isinstance(mask_value, str):
       raise ValueError(f"mask_value must be 'mean' or a number, got {mask_value!r}")
     mask_value = float(mask_value)
+  return _spec_augment(key, x, freq_mask, time_mask, n_freq_masks, n_time_masks, time_warp,
+                       mask_value)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7))
+def _spec_augment(key, x, freq_mask, time_mask, n_freq_masks, n_time_masks, time_warp,
+                  mask_value):
+  n_f, n_t = x.shape[-2:]
   shape = x.shape
   flat = x.reshape(-1, n_f, n_t)
   rows = flat.shape[0]
@@ -192,9 +201,17 @@ def mixup(key: Any, x: Any, y: Any, *, alpha: float = 0.2,
     if n_classes is None:
       raise ValueError("n_classes is required with integer labels")
     n_classes = _checks.positive_int(n_classes, "n_classes")
-    y = jax.nn.one_hot(y, n_classes, dtype=x.dtype)
-  elif not jnp.issubdtype(y.dtype, jnp.floating):
+  elif jnp.issubdtype(y.dtype, jnp.floating):
+    n_classes = None
+  else:
     raise TypeError(f"y must be integer labels or floating targets, got dtype {y.dtype}")
+  return _mixup(key, x, y, alpha, n_classes)
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def _mixup(key, x, y, alpha, n_classes):
+  if n_classes is not None:
+    y = jax.nn.one_hot(y, n_classes, dtype=x.dtype)
   kl, kp = jax.random.split(key)
   lam = jax.random.beta(kl, alpha, alpha).astype(x.dtype)
   perm = jax.random.permutation(kp, x.shape[0])
@@ -230,6 +247,13 @@ def random_gain(key: Any, x: Any, *, min_db: float = -6.0, max_db: float = 6.0,
   lo, hi = _finite(min_db, "min_db"), _finite(max_db, "max_db")
   if lo > hi:
     raise ValueError(f"min_db must be <= max_db, got min_db={min_db}, max_db={max_db}")
+  if not isinstance(db_input, bool):
+    raise TypeError(f"db_input must be a bool, got {db_input!r}")
+  return _random_gain(key, x, lo, hi, db_input)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4))
+def _random_gain(key, x, lo, hi, db_input):
   g = jax.random.uniform(key, (x.shape[0],) + (1,) * (x.ndim - 1), x.dtype, lo, hi)
   return x + g if db_input else x * 10 ** (g / 20)
 
@@ -268,6 +292,12 @@ def time_shift(key: Any, x: Any, *, max_shift: int, mode: str = "roll") -> jax.A
   if max_shift >= n:
     raise ValueError(f"max_shift must be below the axis length {n}, got {max_shift}")
   _checks.choice(mode, "mode", ("roll", "zeros"))
+  return _time_shift(key, x, max_shift, mode)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _time_shift(key, x, max_shift, mode):
+  n = x.shape[-1]
   s = jax.random.randint(key, (x.shape[0],), -max_shift, max_shift + 1)
   s = s.reshape((-1,) + (1,) * (x.ndim - 1))
   t = jnp.arange(n)
@@ -312,6 +342,11 @@ def add_noise(key: Any, x: Any, *, snr_db: Any = (10.0, 30.0)) -> jax.Array:
       raise ValueError(f"snr_db must be (lo, hi) with lo <= hi, got {snr_db!r}")
   else:
     lo = hi = _finite(snr_db, "snr_db")
+  return _add_noise(key, x, lo, hi)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _add_noise(key, x, lo, hi):
   ks, kn = jax.random.split(key)
   axes = tuple(range(1, x.ndim))
   snr = jax.random.uniform(ks, (x.shape[0],) + (1,) * (x.ndim - 1), x.dtype, lo, hi)
