@@ -31,6 +31,7 @@ def _individual(name, y, sr):
       "zero_crossing_rate": lambda: jd.zero_crossing_rate(y, **frames),
       "amplitude_envelope": lambda: jd.amplitude_envelope(y, **frames),
       "chroma_stft": lambda: jd.chroma_stft(y, sr=sr, tuning=0.0, **stft),
+      "onset_strength": lambda: jd.onset_strength(y, sr=sr, n_mels=64, **stft),
   }[name]()
 
 
