@@ -132,8 +132,8 @@ def main(argv=None) -> dict:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--target", choices=("synth", "speech", "music"), default="synth",
                       help="a known synth (default) or 0.5 s of a shipped clip")
-  parser.add_argument("--steps", type=int, default=150, help="Adam steps")
-  parser.add_argument("--learning-rate", type=float, default=0.05)
+  parser.add_argument("--steps", type=int, default=100, help="Adam steps")
+  parser.add_argument("--learning-rate", type=float, default=0.075)
   parser.add_argument("--f0-offset", type=float, default=0.03, help="initial f0 error (fraction, synth target)")
   parser.add_argument("--plot", default=None, help="save the figure to this path (needs matplotlib)")
   parser.add_argument("--out", default=None, help="directory for the figure (ddsp_fit.png) when --plot is not given")
