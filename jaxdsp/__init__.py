@@ -106,6 +106,8 @@ from jaxdsp.signal_utils import normalize
 from jaxdsp.signal_utils import preemphasis
 from jaxdsp.signal_utils import to_mono
 from jaxdsp.signal_utils import zero_crossings
+from jaxdsp.spectral_shape import poly_features
+from jaxdsp.spectral_shape import spectral_contrast
 # --- end helpers and conversions ---
 
 # --- onset, rhythm, pitch ---
@@ -346,6 +348,7 @@ __all__ = (
     "pitch_shift",
     "pitch_tuning",
     "plot",
+    "poly_features",
     "power_to_db",
     "preemphasis",
     "pseudo_cqt",
@@ -364,6 +367,7 @@ __all__ = (
     "sosfilt",
     "spectral_bandwidth",
     "spectral_centroid",
+    "spectral_contrast",
     "spectral_flatness",
     "spectral_rolloff",
     "spectrogram",

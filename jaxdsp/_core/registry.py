@@ -238,6 +238,53 @@ _ENTRIES += (
             doc="chromagram of the power spectrogram (librosa's chroma_stft, tuning 0 unless given)"),
 )
 # --- end constant-Q and chroma ---
+# --- helpers and conversions ---
+def _spectral_shape():
+  from jaxdsp import spectral_shape  # pylint: disable=import-outside-toplevel  (it imports the core)
+  return spectral_shape
+
+
+def _contrast_bands(cfg, n_fft):
+  freq = np.fft.rfftfreq(n_fft, 1.0 / cfg["sr"])
+  return _spectral_shape().contrast_bands(freq, cfg["sr"], cfg["contrast_fmin"], cfg["n_bands"], cfg["quantile"])
+
+
+def _contrast(ctx, cfg):
+  return _spectral_shape().contrast_peaks(ctx.magnitude, _contrast_bands(cfg, ctx.n_fft), ctx.axis)
+
+
+def _contrast_from_S(S, cfg, n_fft):
+  shape = _spectral_shape()
+  return shape.contrast_finish(shape.contrast_peaks(S, _contrast_bands(cfg, n_fft), -2), cfg["linear"])
+
+
+def _poly(S, axis, cfg, n_fft):
+  return _spectral_shape().poly_fit(S, np.fft.rfftfreq(n_fft, 1.0 / cfg["sr"]), cfg["poly_order"], axis)
+
+
+def _contrast_check(cfg):
+  if cfg["contrast_fmin"] * 2.0 ** (cfg["n_bands"] - 1) >= 0.5 * cfg["sr"]:
+    raise ValueError(f"fmin · 2^(n_bands - 1) must be below the Nyquist frequency sr / 2 = {0.5 * cfg['sr']:g} "
+                     f"(reduce fmin={cfg['contrast_fmin']:g} or n_bands={cfg['n_bands']})")
+
+
+OPTIONS.update({
+    "contrast_fmin": Option(200.0, _checks.positive_number, "spectral contrast: upper edge of the first band (Hz)"),
+    "n_bands": Option(6, _checks.positive_int, "spectral contrast: number of octave bands"),
+    "quantile": Option(0.02, _fraction, "spectral contrast: fraction of a band's bins for its peak and valley"),
+    "linear": Option(False, _flag, "spectral contrast: peak - valley instead of their dB difference"),
+    "poly_order": Option(1, _checks.nonnegative_int, "poly_features: polynomial degree"),
+})
+_ENTRIES += (
+    Feature("spectral_contrast", "magnitude", _contrast,
+            {"sr": 22050, "contrast_fmin": 200.0, "n_bands": 6, "quantile": 0.02, "linear": False},
+            finish=lambda pv, cfg, n_valid: _spectral_shape().contrast_finish(pv, cfg["linear"], n_valid),
+            from_S=_contrast_from_S, doc="octave-band peak minus valley, in dB (librosa's spectral_contrast)"),
+    Feature("poly_features", "magnitude", lambda ctx, cfg: _poly(ctx.magnitude, ctx.axis, cfg, ctx.n_fft),
+            {"sr": 22050, "poly_order": 1}, from_S=lambda S, cfg, n_fft: _poly(S, -2, cfg, n_fft),
+            doc="coefficients of a polynomial fitted to each frame's magnitude spectrum"),
+)
+# --- end helpers and conversions ---
 
 REGISTRY: dict[str, Feature] = {f.name: f for f in _ENTRIES}
 FEATURE_NAMES: tuple[str, ...] = tuple(sorted(REGISTRY))
@@ -285,3 +332,5 @@ def _check_together(cfg: dict[str, Any]) -> None:
     filters.mel_args(cfg["sr"], 2, cfg["n_mels"], cfg["fmin"], cfg["fmax"], cfg["htk"], cfg["mel_norm"])
   if "n_mfcc" in cfg and cfg["n_mfcc"] > cfg["n_mels"]:
     raise ValueError(f"n_mfcc must be <= n_mels={cfg['n_mels']}, got {cfg['n_mfcc']}")
+  if "n_bands" in cfg:
+    _contrast_check(cfg)
