@@ -7,7 +7,9 @@ import jaxdsp as jd
 
 # The data is the one positional parameter (signal, spectrogram, path, ...); these few take more, as
 # DESIGN.md writes them: get_window(window, win_length), save(path, y, sr), cwt(y, scales).
-POSITIONAL = {"get_window": 2, "save": 3, "cwt": 2, "perceptual_weighting": 2, "fftconvolve": 2}
+POSITIONAL = {"get_window": 2, "save": 3, "cwt": 2, "perceptual_weighting": 2, "fftconvolve": 2,
+              # losses take (predictions, targets), the signature jaxdsp.nn.fit calls
+              "esr": 2, "mel_stft_loss": 2, "multi_resolution_stft_loss": 2, "si_sdr": 2, "snr": 2, "stft_loss": 2}
 
 
 def test_all_is_sorted_and_importable():
