@@ -24,7 +24,7 @@ PITCH_RANGE = {"music": (65.0, 1000.0), "speech": (65.0, 400.0)}
 def main(argv=None) -> dict:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--out", default=os.path.join("out", "music_analysis"), help="output directory")
-  parser.add_argument("--quick", action="store_true", help="2-second excerpts")
+  parser.add_argument("--quick", action="store_true", help="1-second excerpts")
   args = parser.parse_args(argv)
   os.makedirs(args.out, exist_ok=True)
   from matplotlib.figure import Figure  # pylint: disable=import-outside-toplevel
@@ -34,7 +34,7 @@ def main(argv=None) -> dict:
     librosa = None
     print("librosa is not installed: skipping the comparisons")
 
-  duration = 2.0 if args.quick else None
+  duration = 1.0 if args.quick else None
   fig = Figure(figsize=(12, 8), layout="constrained")
   axes = fig.subplots(2, 2)
   result = {}
