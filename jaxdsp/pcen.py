@@ -4,7 +4,7 @@ Layout: ``S`` is ``(..., n_freq, n_frames)`` (time last; any leading batch axes)
 ``axis`` (default -1). Unlike the learnable :class:`jaxdsp.nn.PCEN` module (positive parameters by
 construction), this function follows ``librosa.pcen`` exactly, including ``gain = 0``, ``bias = 0``
 and ``power = 0`` and the optional max-filtered reference. The first-order IIR smoother runs as a
-parallel prefix scan (``lax.associative_scan``); everything is differentiable in ``S`` (with
+``lax.scan`` over frames; everything is differentiable in ``S`` (with
 ``bias = 0``, zeros in ``S`` give a NaN gradient, as ``log(0)`` enters the formula).
 """
 
@@ -19,7 +19,6 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
-from jaxdsp.signal_utils import _iir1
 
 
 def _max_filter(x: jax.Array, size: int, axis: int) -> jax.Array:
@@ -32,6 +31,18 @@ def _max_filter(x: jax.Array, size: int, axis: int) -> jax.Array:
   for k in range(1, size):
     out = jnp.maximum(out, padded[..., k:k + n])
   return jnp.moveaxis(out, -1, axis)
+
+
+def _smoother(x: jax.Array, z: jax.Array, b: float) -> tuple[jax.Array, jax.Array]:
+  """scipy's ``lfilter([b], [1, b - 1], x, zi=z)`` along the last axis: ``M[t] = b·x[t] + z``,
+  ``z <- (1 - b)·M[t]``, as a ``lax.scan`` over frames (each step one element-wise pass over the
+  other axes). Returns ``(M, final z)``."""
+  def step(state, frame):
+    out = b * frame + state
+    return (1.0 - b) * out, out
+
+  z_last, out = jax.lax.scan(step, z, jnp.moveaxis(x, -1, 0))
+  return jnp.moveaxis(out, 0, -1), z_last
 
 
 def pcen(S: ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float = 0.98, bias: float = 2.0,
@@ -124,9 +135,8 @@ def pcen(S: ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float 
       z0 = jnp.broadcast_to(z0, state_shape)
     except ValueError as e:
       raise ValueError(f"zi must have S's shape with axis {axis} of length 1, got {np.shape(zi)}") from e
-  drive = (b * x).at[..., 0:1].add(z0)
-  smooth_ref = _iir1(drive, 1.0 - b)
-  zf = jnp.moveaxis((1.0 - b) * smooth_ref[..., -1:], -1, axis)
+  smooth_ref, z_last = _smoother(x, z0[..., 0], b)
+  zf = jnp.moveaxis(z_last[..., None], -1, axis)
   smooth_ref = jnp.moveaxis(smooth_ref, -1, axis)
   smooth = jnp.exp(-gain * (np.log(eps) + jnp.log1p(smooth_ref / eps)))
   if power == 0:

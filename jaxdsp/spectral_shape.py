@@ -56,11 +56,15 @@ def contrast_bands(freq: np.ndarray, sr: float, fmin: float, n_bands: int, quant
 def contrast_peaks(S: jax.Array, bands: tuple, axis: int) -> jax.Array:
   """``(..., 2, n_bands + 1, n_frames)``: each band's mean of its ``n_q`` largest (peak, row 0) and
   smallest (valley, row 1) magnitudes per frame (``top_k``; differentiable)."""
+  if axis == -2:
+    S = jnp.swapaxes(S, -1, -2)  # (..., n_frames, n_freq): one transpose, then bins are contiguous
   peaks, valleys = [], []
   for indices, n_q in bands:
-    sub = jnp.take(S, jnp.asarray(indices), axis=axis)
-    if axis == -2:
-      sub = jnp.swapaxes(sub, -1, -2)  # (..., n_frames, band bins)
+    lo, hi = indices[0], indices[-1] + 1
+    if indices == tuple(range(lo, hi)):
+      sub = jax.lax.slice_in_dim(S, lo, hi, axis=-1)
+    else:  # user frequencies out of order
+      sub = jnp.take(S, jnp.asarray(indices), axis=-1)
     peaks.append(jnp.mean(jax.lax.top_k(sub, n_q)[0], axis=-1))
     valleys.append(-jnp.mean(jax.lax.top_k(-sub, n_q)[0], axis=-1))
   return jnp.stack([jnp.stack(peaks, axis=-2), jnp.stack(valleys, axis=-2)], axis=-3)
