@@ -8,8 +8,8 @@ and are differentiable like the signal.
 
 How the recursion runs (a chunked scan). ``y = (B/A) x`` is split into its FIR part ``v = b * x``
 (shifted sums, or an FFT convolution for long ``b``) and its all-pole part
-``y[n] = v[n] - Σ_k a_k y[n-k]``. The signal is cut into blocks of ``T = 128`` samples (``4 N``
-rounded up to a power of two for orders above 32); every block is filtered from a zero state at
+``y[n] = v[n] - Σ_k a_k y[n-k]``. The signal is cut into blocks of ``T`` samples (64 for orders 1–2,
+128 up to order 32, ``4 N`` rounded up to a power of two above); every block is filtered from a zero state at
 once, by one matrix product with the ``T × T`` Toeplitz matrix of the impulse response ``h``
 (``h`` itself from a ``T``-step recursion); the block-end states are carried across blocks
 (``s_j = M s_{j-1} + l_j``, the only sequential part: ``n_samples / T`` steps on ``N``-vectors); each
@@ -110,6 +110,8 @@ def _shift(x: jax.Array, k: int) -> jax.Array:
 
 
 def _block_size(n_order: int) -> int:
+  if n_order <= 2:
+    return 64  # biquads: measured as accurate as 128 after refinement, half the flops
   return max(128, 1 << math.ceil(math.log2(4 * n_order)))
 
 
@@ -155,7 +157,7 @@ def _allpole_impl(v: jax.Array, a: jax.Array) -> jax.Array:
     state = (state @ mmat[0].T if ba == 1 else jnp.einsum("bmn,bn->bm", mmat, state)) + loc
     return state, state
 
-  # The one sequential part: n_blocks steps on (B, N) states (about n_samples / 128 tiny steps).
+  # The one sequential part: n_blocks steps on (B, N) states (n_samples / T tiny steps).
   _, states = jax.lax.scan(carry_step, jnp.zeros((bsz, n), v.dtype), jnp.moveaxis(local, 1, 0))  # (nb, B, N)
   prev = jnp.concatenate([jnp.zeros_like(states[:1]), states[:-1]], axis=0)
   if ba == 1:
