@@ -192,6 +192,14 @@ def compressor(x: ArrayLike, *, sample_rate: float, threshold_db: ArrayLike = -2
   rel = _param(release_ms, "release_ms", x.dtype, min_value=0.0, strict=True)
   a_att = jnp.exp(-1.0 / (att * 1e-3 * sr))
   a_rel = jnp.exp(-1.0 / (rel * 1e-3 * sr))
+  g = _smooth_gain(g_static, a_att, a_rel)
+  makeup = _param(makeup_db, "makeup_db", x.dtype)
+  return x * 10.0 ** ((g + makeup[..., None]) / 20.0)
+
+
+@jax.jit
+def _smooth_gain(g_static: jax.Array, a_att: jax.Array, a_rel: jax.Array) -> jax.Array:
+  """Giannoulis' branching one-pole smoother over the last axis (compiled once per shape)."""
   batch = g_static.shape[:-1]
   a_att = jnp.broadcast_to(a_att, batch)
   a_rel = jnp.broadcast_to(a_rel, batch)
@@ -201,10 +209,8 @@ def compressor(x: ArrayLike, *, sample_rate: float, threshold_db: ArrayLike = -2
     g = alpha * g_prev + (1.0 - alpha) * gs
     return g, g
 
-  _, g = jax.lax.scan(step, jnp.zeros(batch, x.dtype), jnp.moveaxis(g_static, -1, 0))
-  g = jnp.moveaxis(g, 0, -1)
-  makeup = _param(makeup_db, "makeup_db", x.dtype)
-  return x * 10.0 ** ((g + makeup[..., None]) / 20.0)
+  _, g = jax.lax.scan(step, jnp.zeros(batch, g_static.dtype), jnp.moveaxis(g_static, -1, 0))
+  return jnp.moveaxis(g, 0, -1)
 
 
 def _b(v: Any) -> Any:

@@ -109,11 +109,10 @@ def test_jit_vmap_grad(clip):
     return jd.pan(y, pan=p[7])
 
   p = jnp.array([3.0, 2.0, -3.0, -30.0, 3.0, 2.0, 3.4, 0.2])
-  eager = chain(x, p)
-  jitted = jax.jit(chain)(x, p)
-  np.testing.assert_allclose(jitted, eager, atol=1e-5)
-  looped = np.stack([chain(x[i], p) for i in range(2)])
-  np.testing.assert_allclose(jax.vmap(chain, in_axes=(0, None))(x, p), looped, atol=1e-5)
+  jc = jax.jit(chain)
+  looped = np.stack([jc(x[i], p) for i in range(2)])
+  np.testing.assert_allclose(jax.jit(jax.vmap(chain, in_axes=(0, None)))(x, p), looped, atol=1e-5)  # vmap == loop
+  np.testing.assert_allclose(jc(x, p), looped, atol=1e-5)  # batched == one at a time
   g = jax.jit(jax.grad(lambda p: jnp.sum(chain(x, p) ** 2)))(p)
   assert np.all(np.isfinite(g)) and np.all(g != 0)
   with jax.enable_x64(True):
