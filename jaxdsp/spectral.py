@@ -289,7 +289,7 @@ def power_to_db(S: ArrayLike, *, ref: Any = 1.0, amin: float = 1e-10, top_db: fl
     >>> import jaxdsp as jd
     >>> jd.power_to_db(jnp.array([1.0, 0.1, 1e-12])).round(4).tolist()
     [0.0, -10.0, -80.0]
-    >>> float(jd.power_to_db(100))  # 0-d and integer input, as librosa
+    >>> round(float(jd.power_to_db(100)), 4)  # 0-d and integer input, as librosa
     20.0
 
   Compare ``librosa.power_to_db``.
