@@ -131,7 +131,9 @@ def chirp(*, fmin: ArrayLike, fmax: ArrayLike, sr: float = 22050, length: int | 
     t = jnp.arange(n, dtype=dtype) / sr
     return jnp.cos(_chirp_phase(jnp, t, fmin, fmax, duration, linear) + phi).astype(dtype)
   t = np.arange(n) / sr
-  return jnp.asarray(np.cos(_chirp_phase(np, t, fmin, fmax, duration, linear) + phi), jnp.float32)
+  with np.errstate(divide="ignore", invalid="ignore"):  # fmin == fmax: the tone branch is taken
+    phase = _chirp_phase(np, t, fmin, fmax, duration, linear)
+  return jnp.asarray(np.cos(phase + phi), jnp.float32)
 
 
 def clicks(*, times: ArrayLike | None = None, frames: ArrayLike | None = None, sr: float = 22050,
