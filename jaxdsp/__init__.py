@@ -111,9 +111,9 @@ from jaxdsp.spectral_shape import spectral_contrast
 # --- end helpers and conversions ---
 
 # --- onset, rhythm, pitch ---
-from jaxdsp.hpss import harmonic
-from jaxdsp.hpss import hpss
-from jaxdsp.hpss import percussive
+from jaxdsp.decompose import harmonic
+from jaxdsp.decompose import hpss
+from jaxdsp.decompose import percussive
 from jaxdsp.onset import onset_backtrack
 from jaxdsp.onset import onset_detect
 from jaxdsp.onset import onset_strength
@@ -161,15 +161,15 @@ from jaxdsp.chroma import estimate_tuning
 from jaxdsp.chroma import piptrack
 from jaxdsp.chroma import pitch_tuning
 from jaxdsp.chroma import tonnetz
-from jaxdsp.cqt import cqt
-from jaxdsp.cqt import cqt_frequencies
-from jaxdsp.cqt import griffinlim_cqt
-from jaxdsp.cqt import hybrid_cqt
-from jaxdsp.cqt import icqt
-from jaxdsp.cqt import pseudo_cqt
-from jaxdsp.cqt import vqt
-from jaxdsp.cqt import wavelet_filterbank
-from jaxdsp.cqt import wavelet_lengths
+from jaxdsp.constantq import cqt
+from jaxdsp.constantq import cqt_frequencies
+from jaxdsp.constantq import griffinlim_cqt
+from jaxdsp.constantq import hybrid_cqt
+from jaxdsp.constantq import icqt
+from jaxdsp.constantq import pseudo_cqt
+from jaxdsp.constantq import vqt
+from jaxdsp.constantq import wavelet_filterbank
+from jaxdsp.constantq import wavelet_lengths
 # --- end constant-Q and chroma ---
 
 # --- filters and effects ---

@@ -304,7 +304,7 @@ def chroma_cqt(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike | 
   if (y is None) == (C is None):
     raise ValueError("give exactly one of y (a signal) and C (constant-Q magnitudes)")
   if C is None:
-    from jaxdsp.cqt import cqt, hybrid_cqt  # pylint: disable=import-outside-toplevel
+    from jaxdsp.constantq import cqt, hybrid_cqt  # pylint: disable=import-outside-toplevel
     fn = cqt if cqt_mode == "full" else hybrid_cqt
     C = fn(y, sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_octaves * bins_per_octave,
            bins_per_octave=bins_per_octave, tuning=tuning)

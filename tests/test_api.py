@@ -27,3 +27,12 @@ def test_options_are_keyword_only():
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     allowed = POSITIONAL.get(name, 1)
     assert len(positional) <= allowed, f"{name} takes options positionally: {positional}"
+
+
+def test_no_public_name_hides_a_submodule():
+  """``jaxdsp.<module>`` stays the module: a function named like its module (as ``features`` once was)
+  would hide it from ``import jaxdsp.<module>`` users and from ``importlib``-free code."""
+  import pkgutil
+
+  modules = {info.name for info in pkgutil.iter_modules(jd.__path__)}
+  assert not modules & set(jd.__all__) - {"batch", "data", "nn", "plot"}, sorted(modules & set(jd.__all__))

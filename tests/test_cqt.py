@@ -1,4 +1,4 @@
-"""The constant-Q family against librosa 0.11 (``jaxdsp.cqt``).
+"""The constant-Q family against librosa 0.11 (``jaxdsp.constantq``).
 
 Tolerances held (float32, errors relative to each clip's largest |C|, clips cropped to 1 s):
 
@@ -15,7 +15,6 @@ Tolerances held (float32, errors relative to each clip's largest |C|, clips crop
   ``init=None``: ≤ 1e-3 on speech after 2 iterations.
 """
 
-import importlib
 
 import jax
 import jax.numpy as jnp
@@ -27,7 +26,7 @@ from jax.test_util import check_grads
 import jaxdsp as jd
 from audio_corpus import load_clip
 
-cqt_module = importlib.import_module("jaxdsp.cqt")
+from jaxdsp import constantq as cqt_module
 SR = 22050
 
 

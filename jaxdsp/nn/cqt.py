@@ -12,7 +12,6 @@ res_type="halfband")``.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import jax
@@ -22,8 +21,7 @@ from jax.typing import ArrayLike
 
 from jaxdsp import _checks
 from jaxdsp import _ops
-
-_cqt = importlib.import_module("jaxdsp.cqt")  # the module (``jaxdsp.cqt`` is also the function)
+from jaxdsp import constantq
 
 
 class LearnableCQT(nnx.Module):
@@ -65,13 +63,13 @@ class LearnableCQT(nnx.Module):
                bins_per_octave: int = 12, tuning: float = 0.0, filter_scale: float = 1, norm: float | None = 1,
                sparsity: float = 0.01, window: str = "hann", log: bool = True, amin: float = 1e-5,
                param_dtype: Any = jnp.float32):
-    args = _cqt._check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm,
+    args = constantq.check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm,
                               sparsity, window, True, "constant")
     sr, hop_length, fmin, n_bins, bpo, tuning, filter_scale, norm, sparsity, window, _, _ = args
-    freqs, per_hz, cutoff = _cqt._plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0)
-    self.count, octaves = _cqt._octave_plan(sr, hop_length, freqs, per_hz, cutoff, bpo, norm, sparsity, window, True)
+    freqs, per_hz, cutoff = constantq.plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0)
+    self.count, octaves = constantq.octave_plan(sr, hop_length, freqs, per_hz, cutoff, bpo, norm, sparsity, window, True)
     self.octaves = tuple((lo, hi, hop, dec) for lo, hi, _, hop, dec in octaves)
-    self.kernels = nnx.List([nnx.Param(_cqt._real_kernel(o[2], param_dtype)) for o in octaves])
+    self.kernels = nnx.List([nnx.Param(constantq.real_kernel(o[2], param_dtype)) for o in octaves])
     if not isinstance(log, bool):
       raise TypeError(f"log must be a bool, got {log!r}")
     self.log = log
@@ -88,7 +86,7 @@ class LearnableCQT(nnx.Module):
     x = _checks.as_signal(x, "x")
     octaves = tuple((lo, hi, None, hop, dec) for lo, hi, hop, dec in self.octaves)
     kernels = [k[...] for k in self.kernels]
-    return _cqt._run_octaves(x, self.count, octaves, kernels, "constant", True, "halfband")
+    return constantq.run_octaves(x, self.count, octaves, kernels, "constant", True, "halfband")
 
   def __call__(self, x: ArrayLike) -> jax.Array:
     P = _ops.abs2(self.transform(x))

@@ -49,6 +49,13 @@ from jaxdsp import _checks
 from jaxdsp import _core
 from jaxdsp import _ops
 
+# The transforms (re-exported by ``jaxdsp``), then the pieces of the octave recursion that the learnable
+# front-end ``jaxdsp.nn.LearnableCQT`` builds on: argument checks, the filter plan, the per-octave plan,
+# the kernels as real matrices, and the recursion itself.
+__all__ = ["cqt", "cqt_frequencies", "griffinlim_cqt", "hybrid_cqt", "icqt", "pseudo_cqt", "vqt",
+           "wavelet_filterbank", "wavelet_lengths",
+           "check_common", "octave_plan", "plan", "real_kernel", "run_octaves"]
+
 # Equivalent noise bandwidths (in bins) of the windows, as librosa tabulates them.
 _WINDOW_BANDWIDTHS = {"hann": 1.50018310546875, "hamming": 1.3629455320350348, "blackman": 1.7269681554262326,
                       "boxcar": 1.0, "rectangular": 1.0, "ones": 1.0}
@@ -310,81 +317,6 @@ def _decimate2(y: jax.Array, res_type: str | None = None) -> jax.Array:
 # The transforms.
 
 
-def _check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
-                  scale, pad_mode):
-  sr = _checks.sample_rate(sr, "sr")
-  hop_length = _checks.positive_int(hop_length, "hop_length")
-  fmin = _C1 if fmin is None else _checks.positive_number(fmin, "fmin")
-  n_bins = _checks.positive_int(n_bins, "n_bins")
-  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
-  tuning = _real(tuning, "tuning")
-  filter_scale = _checks.positive_number(filter_scale, "filter_scale")
-  if norm is not None and (isinstance(norm, bool) or not isinstance(norm, (int, float, np.integer, np.floating))
-                           or not norm > 0):
-    raise ValueError(f"norm must be a positive number (1, 2, np.inf) or None, got {norm!r}")
-  sparsity = _real(sparsity, "sparsity")
-  if not 0.0 <= sparsity < 1.0:
-    raise ValueError(f"sparsity must be in [0, 1), got {sparsity!r}")
-  _checks.choice(window, "window", tuple(_WINDOW_BANDWIDTHS))
-  if not isinstance(scale, (bool, np.bool_)):
-    raise TypeError(f"scale must be a bool, got {scale!r}")
-  _checks.choice(pad_mode, "pad_mode", _core.PAD_MODES)
-  return sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, bool(scale)
-
-
-def _complex_dtype(y: jax.Array, dtype: Any) -> Any:
-  if dtype is None:
-    return jnp.result_type(y.dtype, jnp.complex64)
-  dt = jnp.dtype(dtype)
-  if not jnp.issubdtype(dt, jnp.complexfloating):
-    raise TypeError(f"dtype must be a complex dtype or None, got {dtype!r}")
-  return jnp.result_type(dt)  # complex128 only under x64
-
-
-def _tuned(y, tuning, sr, bins_per_octave, name="tuning"):
-  """``tuning=None``: librosa's estimate from ``y`` (on the host; ``y`` must be concrete)."""
-  if tuning is not None:
-    return tuning
-  if isinstance(y, jax.core.Tracer):
-    raise ValueError(f"{name}=None estimates the tuning from y, which needs a concrete y: pass a number under jit")
-  from jaxdsp.chroma import estimate_tuning  # pylint: disable=import-outside-toplevel
-  return float(np.mean(np.asarray(estimate_tuning(y, sr=sr, bins_per_octave=bins_per_octave))))
-
-
-def _response(y, basis, n_fft, hop_length, pad_mode, chunk, phase=True, window=None):
-  """``basis @ STFT(y)`` per frame: ``(..., n) -> (..., n_bins, n_frames)`` complex (or real for
-  ``phase=False``), only over the basis' non-zero frequency columns."""
-  nz = np.nonzero(np.any(basis != 0, axis=0))[0]
-  lo, hi = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 1)
-  B = basis[:, lo:hi]
-  real = y.dtype
-  cdt = jnp.result_type(real, jnp.complex64)
-  win = None if window is None else jnp.asarray(window, dtype=real)
-
-  def fn(segments):
-    fr = _core.frames(segments, n_fft, hop_length)  # (c, t, n_fft)
-    if win is not None:
-      fr = fr * win
-    D = jnp.fft.rfft(fr, axis=-1)[..., lo:hi]
-    if not phase:
-      D = jnp.abs(D)
-      return jnp.einsum("bf,...tf->...bt", jnp.asarray(B.real, real), D, precision="highest")
-    Dr, Di = D.real, D.imag
-    Br, Bi = jnp.asarray(B.real, real), jnp.asarray(B.imag, real)
-    mm = functools.partial(jnp.einsum, "bf,...tf->...bt", precision="highest")
-    return jax.lax.complex(mm(Br, Dr) - mm(Bi, Di), mm(Br, Di) + mm(Bi, Dr)).astype(cdt)
-
-  return _core.map_frames(fn, y, n_fft, hop_length, True, pad_mode, chunk_frames=chunk)
-
-
-def _chunk_for(n_fft: int) -> int | None:
-  """Frames per step: cache-sized on CPU; on accelerators bounded so that a step's frames and spectrum
-  stay within about 512 MB (long signals, large batches)."""
-  if _core.cpu_path():
-    return max(1, (6 * 2**20) // (4 * n_fft))
-  return max(1, (128 * 2**20) // n_fft)
-
-
 def _time_kernel(basis: np.ndarray, n: int, d: int = 1) -> np.ndarray:
   """The time-domain kernels ``g[b, m] = Σ_f basis[b, f] · exp(-2πi f m / (d·n))``, ``m < d·n``, so that
   ``Σ_f basis[b, f] · rfft(x)[f] = Σ_m x[m] · g[b, m]`` for frames ``x`` of ``n`` samples (``d = 1``) or
@@ -433,22 +365,9 @@ def _kernel_response(y, Kri, hop_length, pad_mode):
   return _core.map_frames(fn, y, n, hop_length, True, pad_mode, chunk_frames=chunk)
 
 
-def _plan(sr, fmin, n_bins, bins_per_octave, tuning, filter_scale, window, gamma):
-  fmin_t = fmin * 2.0 ** (tuning / bins_per_octave)
-  freqs = fmin_t * 2.0 ** (np.arange(n_bins, dtype=float) / bins_per_octave)
-  alpha = _alpha(freqs, bins_per_octave)
-  gamma_arr = alpha * 24.7 / 0.108 if gamma is None else np.full(n_bins, float(gamma))
-  Q = filter_scale / alpha
-  cutoff = float(np.max(freqs * (1 + 0.5 * _WINDOW_BANDWIDTHS[window] / Q) + 0.5 * gamma_arr))
-  lengths = Q * sr / (freqs + gamma_arr / alpha)
-  if cutoff > sr / 2:
-    raise ValueError(f"the filters reach {cutoff:.1f} Hz, above the Nyquist frequency {sr / 2} Hz: reduce n_bins "
-                     f"(={n_bins}) or fmin (={fmin})")
-  return freqs, alpha, gamma_arr, lengths, cutoff
-
-
-def _check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
+def check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
                   scale, pad_mode) -> tuple:
+  """Checks the options shared by the constant-Q transforms; returns them normalised (same order)."""
   sr = _checks.sample_rate(sr, "sr")
   hop_length = _checks.positive_int(hop_length, "hop_length")
   fmin = _C1 if fmin is None else _checks.positive_number(fmin, "fmin")
@@ -517,7 +436,7 @@ def _response(y, basis, n_fft, hop_length, pad_mode, phase=True, window=None):
   return _core.map_frames(fn, y, n_fft, hop_length, True, pad_mode, chunk_frames=chunk)
 
 
-def _plan(sr, fmin, n_bins, bins_per_octave, tuning, filter_scale, window, gamma, check=True):
+def plan(sr, fmin, n_bins, bins_per_octave, tuning, filter_scale, window, gamma, check=True):
   """Centre frequencies, filter lengths per Hz of sample rate and the cutoff frequency."""
   freqs = cqt_frequencies(n_bins, fmin=fmin, bins_per_octave=bins_per_octave, tuning=tuning)
   alpha = _alpha(freqs, bins_per_octave)
@@ -541,7 +460,7 @@ def _early_downsample_count(nyquist: float, cutoff: float, hop_length: int, n_oc
   return min(count1, max(0, twos - n_octaves + 1))
 
 
-def _octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, scale):
+def octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, scale):
   """The static plan of librosa's recursion: the early decimation count and, per octave from the top, the
   bins it fills, its time-domain kernels (every gain and, with ``scale``, the ``1/√L`` folded in), its
   hop and whether the signal is decimated after it."""
@@ -564,7 +483,7 @@ def _octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, s
   return count, octaves
 
 
-def _run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type):
+def run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type):
   """Applies the octaves' kernels (``kernels[i]``: real ``(2 · n_i, n_fft)``, real parts over imaginary
   parts) along librosa's recursion: ``(..., n) -> (..., n_bins, n_frames)`` complex."""
   if y.shape[-1] < 2**count:
@@ -585,16 +504,17 @@ def _run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type):
   return jnp.concatenate([r[..., :n_frames] for r in reversed(responses)], axis=-2)
 
 
-def _real_kernel(K: np.ndarray, dtype: Any) -> jax.Array:
+def real_kernel(K: np.ndarray, dtype: Any) -> jax.Array:
+  """Complex kernels ``(n, m)`` as one real ``(2n, m)`` matrix: real parts over imaginary parts."""
   return jnp.asarray(np.concatenate([K.real, K.imag]), dtype)
 
 
 def _recursive(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, pad_mode, scale,
                res_type):
   """librosa's octave-by-octave computation (decimating by 2 between octaves)."""
-  count, octaves = _octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, scale)
-  kernels = [_real_kernel(o[2], y.dtype) for o in octaves]
-  return _run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type)
+  count, octaves = octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sparsity, window, scale)
+  kernels = [real_kernel(o[2], y.dtype) for o in octaves]
+  return run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type)
 
 
 @functools.lru_cache(maxsize=16)
@@ -640,7 +560,7 @@ def _one_kernel(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm,
   one product per chunk of frames (nnAudio's design; no FFT, no decimation)."""
   K = _one_kernel_matrix(float(sr), hop_length, tuple(freqs.tolist()), tuple(per_hz.tolist()), bins_per_octave, norm,
                          float(sparsity), window, cutoff, scale)
-  V = _kernel_response(y, _real_kernel(K, y.dtype), hop_length, pad_mode)
+  V = _kernel_response(y, real_kernel(K, y.dtype), hop_length, pad_mode)
   if not scale:
     return V
   n_octaves = -(-len(freqs) // bins_per_octave)
@@ -651,7 +571,7 @@ def _one_kernel(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm,
 @functools.partial(jax.jit, static_argnames=("args", "gamma", "res_type", "cdt", "cpu"))
 def _vqt_jit(y, *, args, gamma, res_type, cdt, cpu):
   sr, hop_length, fmin, n_bins, bpo, tuning, filter_scale, norm, sparsity, window, scale, pad_mode = args
-  freqs, per_hz, cutoff = _plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, gamma)
+  freqs, per_hz, cutoff = plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, gamma)
   if cpu:
     V = _recursive(y, sr, hop_length, freqs, per_hz, cutoff, bpo, norm, sparsity, window, pad_mode, scale, res_type)
   else:
@@ -725,9 +645,9 @@ def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
     gamma = _checks.positive_number(gamma, "gamma", allow_zero=True)
   _checks.choice(res_type, "res_type", RES_TYPES)
   tuning = _tuned(y, tuning, sr, bins_per_octave)
-  args = _check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
+  args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
                        scale, pad_mode)
-  _plan(args[0], *args[2:7], args[9], gamma)  # the Nyquist check, before tracing
+  plan(args[0], *args[2:7], args[9], gamma)  # the Nyquist check, before tracing
   return _vqt_jit(y, args=args, gamma=gamma, res_type=res_type, cdt=_complex_dtype(y, dtype), cpu=_core.cpu_path())
 
 
@@ -780,7 +700,7 @@ def cqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
 @functools.partial(jax.jit, static_argnames=("args",))
 def _pseudo_jit(y, *, args):
   sr, hop_length, fmin, n_bins, bpo, tuning, filter_scale, norm, sparsity, window, scale, pad_mode = args
-  freqs, per_hz, _ = _plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0, check=False)
+  freqs, per_hz, _ = plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0, check=False)
   basis, n_fft = _basis(sr, freqs, per_hz, norm, sparsity, window, hop_length)
   C = _response(y, np.abs(basis), n_fft, hop_length, pad_mode, phase=False, window="hann")
   if scale:
@@ -821,7 +741,7 @@ def pseudo_cqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: 
   y = _checks.as_signal(y)
   del dtype
   tuning = _tuned(y, tuning, sr, bins_per_octave)
-  args = _check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
+  args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
                        scale, pad_mode)
   return _pseudo_jit(y, args=args)
 
@@ -858,10 +778,10 @@ def hybrid_cqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: 
   y = _checks.as_signal(y)
   del dtype
   tuning = _tuned(y, tuning, sr, bins_per_octave)
-  args = _check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
+  args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
                        scale, pad_mode)
   sr, hop_length, fmin, n_bins, bpo, tuning, filter_scale, norm, sparsity, window, scale, pad_mode = args
-  freqs, per_hz, _ = _plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0)
+  freqs, per_hz, _ = plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0)
   pseudo = 2.0 ** np.ceil(np.log2(per_hz * sr)) < 2 * hop_length
   n_pseudo = int(pseudo.sum())
   n_full = n_bins - n_pseudo
@@ -896,7 +816,7 @@ def _icqt_core(C, *, args, length, res_type):
   sr, hop_length, fmin, bpo, tuning, filter_scale, norm, sparsity, window, scale = args
   n_bins = C.shape[-2]
   n_octaves = -(-n_bins // bpo)
-  freqs, per_hz, _ = _plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0, check=False)
+  freqs, per_hz, _ = plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, 0.0, check=False)
   lengths = per_hz * sr
   if length is not None:
     C = C[..., : int(np.ceil((length + max(lengths)) / hop_length))]
@@ -938,7 +858,7 @@ _icqt_jit = jax.jit(_icqt_core, static_argnames=("args", "length", "res_type"))
 
 
 def _inverse_args(sr, hop_length, fmin, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale):
-  full = _check_common(sr, hop_length, fmin, 1, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale,
+  full = check_common(sr, hop_length, fmin, 1, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale,
                        "constant")
   sr, hop_length, fmin, _, bpo, tuning, filter_scale, norm, sparsity, window, scale, _ = full
   return (sr, hop_length, fmin, bpo, tuning, filter_scale, norm, sparsity, window, scale)
@@ -1042,7 +962,7 @@ def griffinlim_cqt(C: ArrayLike, *, n_iter: int = 32, sr: float = 22050, hop_len
   _checks.choice(res_type, "res_type", RES_TYPES)
   if length is not None:
     length = _checks.positive_int(length, "length")
-  full = _check_common(sr, hop_length, fmin, C.shape[-2], bins_per_octave, tuning, filter_scale, norm, sparsity,
+  full = check_common(sr, hop_length, fmin, C.shape[-2], bins_per_octave, tuning, filter_scale, norm, sparsity,
                        window, scale, pad_mode)
   inv = _inverse_args(sr, hop_length, fmin, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale)
   if init == "random":
