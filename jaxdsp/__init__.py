@@ -94,7 +94,7 @@ from jaxdsp.inverse import mel_to_audio
 from jaxdsp.inverse import mel_to_stft
 from jaxdsp.inverse import mfcc_to_audio
 from jaxdsp.inverse import mfcc_to_mel
-from jaxdsp.pcen import pcen
+from jaxdsp.energy_norm import pcen
 from jaxdsp.signal_utils import autocorrelate
 from jaxdsp.signal_utils import deemphasis
 from jaxdsp.signal_utils import fix_length
