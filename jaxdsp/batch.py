@@ -500,16 +500,17 @@ def _edge_rows(x: jax.Array, lengths: jax.Array, left: int, offsets: jax.Array) 
   return jnp.where(i < start, first, jnp.where(i >= end, last, x))
 
 
-def _compute(x, lengths, n_frames, offsets, *, requests, spec, window, zcr_left):
+def _compute(x, lengths, n_frames, offsets, *, requests, spec, window, zcr_left, raw=frozenset()):
   """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``lengths``, ``n_frames``
   and ``offsets`` (B,) (``offsets``: where a row starts in its file's padded signal, 0 but for the
   pieces of long files): the feature core's fused pass over the rows, with each row's ``top_db``
   peak over its own frames. The zero-crossing rate frames the rows edge-padded instead
   (``_edge_rows``) when ``zcr_left`` is the centre padding. Row by row: each device can run it on
-  its own rows (``_compute_fn``)."""
+  its own rows (``_compute_fn``). Features in ``raw`` come before their finishing step (the
+  pieces of a long file, finished over the whole file)."""
   zcr = [r for r in requests if r[0] == "zero_crossing_rate"]
   rest = tuple(r for r in requests if r[0] != "zero_crossing_rate")
-  out = _core.run(x, rest, spec, window=window, n_valid=n_frames) if rest else {}
+  out = _core.run(x, rest, spec, window=window, n_valid=n_frames, raw=raw) if rest else {}
   if zcr:
     x_zcr = x if zcr_left is None else _edge_rows(x, lengths, zcr_left, offsets)
     out.update(_core.run(x_zcr, tuple(zcr), spec))
@@ -517,11 +518,12 @@ def _compute(x, lengths, n_frames, offsets, *, requests, spec, window, zcr_left)
 
 
 @functools.lru_cache(maxsize=16)
-def _compute_fn(mesh: jax.sharding.Mesh, requests: tuple, spec: Any, window: str, zcr_left: int | None = None) -> Any:
+def _compute_fn(mesh: jax.sharding.Mesh, requests: tuple, spec: Any, window: str, zcr_left: int | None = None,
+                raw: frozenset = frozenset()) -> Any:
   """``_compute`` jitted for ``mesh``: with several devices under ``shard_map``, so that each runs
   its own rows (the CPU path's chunk loop, ``jaxdsp._core.map_frames``, would otherwise be
   replicated over the devices after an all-gather of the batch)."""
-  fn = functools.partial(_compute, requests=requests, spec=spec, window=window, zcr_left=zcr_left)
+  fn = functools.partial(_compute, requests=requests, spec=spec, window=window, zcr_left=zcr_left, raw=raw)
   if mesh.devices.size > 1:
     fn = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"),) * 4, out_specs=P("data"))
   return jax.jit(fn)
@@ -673,8 +675,9 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   # The batch rows are padded on the host, so the device frames them uncentred.
   spec = _core.StftSpec(n_fft, hop_length, options.get("win_length") or n_fft, False, "constant")
   shared = {k: v for k, v in options.items() if k in _core.SHARED_OPTIONS}
+  shared.setdefault("onset_delay", _core.onset_delay(n_fft, hop_length, center))
   requests = tuple((name, _core.config(name, dict(shared, sr=sr, zcr_pad_mode="constant"))) for name in names)
-  piece_requests, finish = _piece_requests(requests)
+  piece_requests, finish, raw = _piece_requests(requests)
   # librosa edge-pads for the zero-crossing rate when centring: the rows are re-padded on the device.
   zcr_left = n_fft // 2 if center and "zero_crossing_rate" in names else None
   window = options.get("window", "hann")
@@ -793,7 +796,7 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
               f.result()
             pending_writes.clear()
             _extract_long(d, sink=sink, budget=budget, mesh=mesh, sharding=sharding, spec=spec, window=window,
-                          zcr_left=zcr_left, requests=piece_requests, finish=finish, names=names,
+                          zcr_left=zcr_left, requests=piece_requests, finish=finish, raw=raw, names=names,
                           pad_mode=pad_mode, sr=sr, memory_budget=memory_budget)
             counted([d])
             d.y = None
@@ -889,15 +892,21 @@ class _Budget:
     return items
 
 
-def _piece_requests(requests: tuple) -> tuple[tuple, dict[str, Any]]:
-  """The requests for the pieces of a long file, and what finishes them over the whole file: the
-  ``top_db`` clipping of ``spectrogram_db`` (``finish[name]``: its ``top_db``) and ``mfcc`` from
-  the whole file's mel spectrogram (``finish["mfcc"]``: its config), whose per-example ``top_db``
-  peaks the pieces cannot know."""
-  pieces, finish = {}, {}
+def _piece_requests(requests: tuple) -> tuple[tuple, dict[str, Any], frozenset]:
+  """The requests for the pieces of a long file, what finishes them over the whole file, and which
+  features the pieces compute raw: the ``top_db`` clipping of ``spectrogram_db`` (``finish[name]``:
+  its ``top_db``) and ``mfcc`` from the whole file's mel spectrogram (``finish["mfcc"]``: its
+  config), chunk by chunk, whose per-example ``top_db`` peaks the pieces cannot know; every other
+  feature with a finishing step in the registry (onset strength's flux over frames, spectral
+  contrast's dB peaks, ...) is computed raw per piece (its per-frame values, stitched) and finished
+  over the whole file at once (``raw``)."""
+  pieces, finish, raw = {}, {}, set()
   for name, cfg in requests:
     c = dict(cfg)
-    if name in ("spectrogram_db", "mfcc") and c.get("top_db") is not None:
+    if name not in ("spectrogram_db", "mfcc") and _core.needs_finish(name):
+      raw.add(name)
+      pieces[name] = cfg
+    elif name in ("spectrogram_db", "mfcc") and c.get("top_db") is not None:
       finish[name] = c["top_db"] if name == "spectrogram_db" else cfg
       if name == "spectrogram_db":
         pieces[name] = tuple(sorted(dict(c, top_db=None).items()))
@@ -910,11 +919,11 @@ def _piece_requests(requests: tuple) -> tuple[tuple, dict[str, Any]]:
       if name == "melspectrogram" and pieces.get(name, cfg) != cfg:
         raise ValueError("mfcc and melspectrogram with different mel settings cannot be split into pieces")
       pieces[name] = cfg
-  return tuple(sorted(pieces.items())), finish
+  return tuple(sorted(pieces.items())), finish, frozenset(raw)
 
 
 def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, window, zcr_left, requests,
-                  finish, names, pad_mode, sr, memory_budget) -> None:
+                  finish, raw, names, pad_mode, sr, memory_budget) -> None:
   """One file too long for a batch: pieces of ``budget.piece_frames`` whole frames (overlapping by
   ``n_fft - hop_length`` samples of the padded signal), ``n_dev`` pieces per batch, each written
   into its frames of the file's arrays (memory-mapped in a shard of its own); then the per-file
@@ -930,8 +939,9 @@ def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, w
     del padded
   name, tmp = sink.open_single()
   try:
-    compute = _compute_fn(mesh, requests, spec, window, zcr_left)
+    compute = _compute_fn(mesh, requests, spec, window, zcr_left, raw)
     arrays: dict[str, np.ndarray] = {}
+    raw_parts: dict[str, np.ndarray] = {}  # raw per-frame values of the ``raw`` features, memory-mapped
     peaks = {k: -np.inf for k in finish if k != "mfcc"}
     mel = None  # the whole file's mel spectrogram for mfcc, (n_mels, T), memory-mapped
     try:
@@ -949,7 +959,11 @@ def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, w
           for r, j in enumerate(pieces):
             part = v[r, ..., :kept[r]]
             cols = slice(j * P, j * P + int(kept[r]))
-            if k in names:
+            if k in raw:
+              if k not in raw_parts:
+                raw_parts[k] = _npy_memmap(os.path.join(tmp, f"__raw_{k}__.tmp"), v.dtype, v.shape[1:-1] + (T,))
+              raw_parts[k][..., cols] = part
+            elif k in names:
               if k not in arrays:
                 arrays[k] = _npy_memmap(os.path.join(tmp, f"{k}.npy"), v.dtype, (1, *v.shape[1:-1], T))
               arrays[k][0, ..., cols] = part
@@ -978,11 +992,19 @@ def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, w
           if "mfcc" not in arrays:
             arrays["mfcc"] = _npy_memmap(os.path.join(tmp, "mfcc.npy"), mf.dtype, (1, *mf.shape[:-1], T))
           arrays["mfcc"][0, ..., c:c + P] = mf[..., :min(P, T - c)]
+      for k, part in raw_parts.items():  # finished over the whole file (the output's size, not the signal's)
+        v = np.asarray(_core.finish(jnp.asarray(part), name=k, cfg=dict(requests)[k]))
+        arrays[k] = _npy_memmap(os.path.join(tmp, f"{k}.npy"), v.dtype, (1, *v.shape))
+        arrays[k][0] = v
       for a in arrays.values():
         a.flush()
     finally:
       arrays.clear()
       mel = None
+      for k in list(raw_parts):
+        raw_parts.pop(k)
+        if os.path.exists(os.path.join(tmp, f"__raw_{k}__.tmp")):
+          os.unlink(os.path.join(tmp, f"__raw_{k}__.tmp"))
       if os.path.exists(os.path.join(tmp, "__mel__.tmp")):
         os.unlink(os.path.join(tmp, "__mel__.tmp"))
   except _RUNTIME_ERRORS as e:

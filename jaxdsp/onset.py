@@ -192,9 +192,8 @@ def onset_strength(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   ``env[t] = mean_f max(0, S[f, t] - ref[f, t - lag])`` over the dB mel spectrogram, delayed and
   cut as in :func:`onset_strength_multi`. Computed from ``y`` through the feature core, so it is also
   ``jd.features(names=("onset_strength",))`` and ``jaxdsp extract --features onset_strength``
-  (those use the defaults ``lag=1``, ``max_size=1``, no detrending, the mean, ``center=True`` and
-  the centring delay of ``n_fft = 4 · hop_length``: 2 frames; the feature core does not pass its
-  STFT settings to a feature's finishing step, so other ratios shift that delay there).
+  (those use the defaults ``lag=1``, ``max_size=1``, no detrending and the mean; the centring delay
+  ``n_fft // (2 · hop_length)`` follows their STFT settings).
 
   Differentiable in ``y`` (the ``max(0, ·)`` and the ``top_db`` clip have zero gradient where they
   are active; librosa's version is not differentiable at all).

@@ -17,7 +17,10 @@ from jaxdsp import batch
 
 SR = 8000
 KW = dict(sr=SR, n_fft=256, hop_length=64, n_mels=24, n_mfcc=8)
-NAMES = jd.FEATURE_NAMES  # every feature, including the per-example dB ones and ZCR's edge padding
+# Every feature, including the per-example dB ones and ZCR's edge padding, but spectral contrast,
+# whose default octave bands (200 Hz · 2^5) do not fit below the 4 kHz Nyquist frequency of these
+# 8 kHz files (librosa refuses them too).
+NAMES = tuple(n for n in jd.FEATURE_NAMES if n != "spectral_contrast")
 # Lengths across two batches of 4; the last sample is non-zero so that edge padding matters.
 LENGTHS = (100, 700, 3000, 5000)
 

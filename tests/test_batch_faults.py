@@ -185,7 +185,8 @@ def test_manifest_temp_file_never_follows_a_planted_symlink(corpus, tmp_path):
 
 def test_long_file_in_pieces_equals_whole_file_features(tmp_path):
   """A 5 s file under a budget of ~150 frames per batch is computed in pieces of whole frames
-  (reflect padding, ZCR edge padding, the per-file top_db peaks of spectrogram_db and mfcc), and
+  (reflect padding, ZCR edge padding, the per-file top_db peaks of spectrogram_db and mfcc, and the
+  onset strength's flux over frames, computed raw per piece and finished over the whole file), and
   equals jaxdsp.features on the whole file to float32 round-off."""
   rng = np.random.default_rng(5)
   t = np.arange(5 * SR) / SR
@@ -194,7 +195,7 @@ def test_long_file_in_pieces_equals_whole_file_features(tmp_path):
   y[-1] = 0.6
   long = tmp_path / "long.wav"
   sf.write(long, y, SR, subtype="FLOAT")
-  names = ("mfcc", "spectrogram_db", "zero_crossing_rate")
+  names = ("mfcc", "onset_strength", "spectrogram_db", "zero_crossing_rate")
   requests = tuple((n, jd._core.config(n, dict(sr=SR, n_mels=24, n_mfcc=8, zcr_pad_mode="constant")))
                    for n in names)
   spec = jd._core.StftSpec(256, 64, 256, False, "constant")

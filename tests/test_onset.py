@@ -44,6 +44,10 @@ def test_from_S_ref_and_features():
                              librosa.onset.onset_strength(S=S, ref=ref, center=False), atol=1e-4)
   f = jd.features(y, sr=sr, names=("onset_strength", "rms"))
   np.testing.assert_allclose(f["onset_strength"], jd.onset_strength(y, sr=sr), atol=1e-6)
+  # the centring delay follows the STFT settings (n_fft // (2 hop_length): 1 frame here, 2 by default)
+  f = jd.features(y, sr=sr, names=("onset_strength",), n_fft=1024, hop_length=512)
+  np.testing.assert_allclose(f["onset_strength"], librosa.onset.onset_strength(y=y, sr=sr, n_fft=1024, hop_length=512),
+                             atol=1e-4)
   assert "onset_strength" in jd.FEATURE_NAMES
 
 

@@ -26,7 +26,10 @@ from jaxdsp._core.framing import overlap_add
 from jaxdsp._core.framing import pad_widths
 from jaxdsp._core.pipeline import feature
 from jaxdsp._core.pipeline import features
+from jaxdsp._core.pipeline import finish
 from jaxdsp._core.pipeline import from_spectrogram
+from jaxdsp._core.pipeline import needs_finish
+from jaxdsp._core.pipeline import onset_delay
 from jaxdsp._core.pipeline import run
 from jaxdsp._core.pipeline import signal_spec
 from jaxdsp._core.reducers import db
@@ -58,6 +61,7 @@ __all__ = (
     "feature",
     "feature_names",
     "features",
+    "finish",
     "force_layout",
     "frame_reduce",
     "frames",
@@ -66,6 +70,8 @@ __all__ = (
     "map_frames",
     "mel_matrix",
     "mel_to_hz",
+    "needs_finish",
+    "onset_delay",
     "overlap_add",
     "pad_widths",
     "run",

@@ -96,8 +96,8 @@ class Spectra:
 Requests = tuple  # ((name, cfg_items), ...): static
 
 
-@functools.partial(jax.jit, static_argnames=("requests", "spec"))
-def _run(y, window, arrays, n_valid, *, requests, spec):
+@functools.partial(jax.jit, static_argnames=("requests", "spec", "raw"))
+def _run(y, window, arrays, n_valid, *, requests, spec, raw):
   features = [(REGISTRY[name], dict(cfg)) for name, cfg in requests]
   out = {}
   for f, cfg in features:
@@ -112,18 +112,34 @@ def _run(y, window, arrays, n_valid, *, requests, spec):
 
     res = chunking.map_frames(chunk, y, spec.n_fft, spec.hop_length, spec.center, spec.pad_mode)
     for f, cfg in spectral:
-      out[f.name] = res[f.name] if f.finish is None else f.finish(res[f.name], cfg, n_valid)
+      out[f.name] = res[f.name] if f.finish is None or f.name in raw else f.finish(res[f.name], cfg, n_valid)
   return out
 
 
 def run(y: jax.Array, requests: Requests, spec: _stft.StftSpec, *, window: Any = "hann",
-        arrays: dict | None = None, n_valid: jax.Array | None = None) -> dict[str, jax.Array]:
+        arrays: dict | None = None, n_valid: jax.Array | None = None, raw: frozenset = frozenset()
+        ) -> dict[str, jax.Array]:
   """The features of ``requests`` (``((name, config(name, ...)), ...)``) of the checked signal ``y``
   in one jitted pass; ``n_valid`` (``(batch,)``) limits the per-example ``top_db`` peaks to each
-  row's first frames (batch rows padded beyond their signal)."""
+  row's first frames (batch rows padded beyond their signal). Features named in ``raw`` are returned
+  before their ``finish`` step (per-frame values that can be computed piece by piece and stitched;
+  :func:`finish` then completes them over the whole signal)."""
   spectral = any(REGISTRY[name].needs != "signal" for name, _ in requests)
   window = spec.window(window, y.dtype) if spectral else None
-  return _run(y, window, arrays or {}, n_valid, requests=tuple(sorted(requests)), spec=spec)
+  return _run(y, window, arrays or {}, n_valid, requests=tuple(sorted(requests)), spec=spec, raw=frozenset(raw))
+
+
+def needs_finish(name: str) -> bool:
+  """Whether feature ``name`` has a whole-signal finishing step (dB peaks, flux over frames, ...)."""
+  return REGISTRY[name].finish is not None
+
+
+@functools.partial(jax.jit, static_argnames=("name", "cfg"))
+def finish(x: jax.Array, *, name: str, cfg: tuple) -> jax.Array:
+  """The finishing step of feature ``name`` over the whole of its raw per-frame values ``x`` (as
+  :func:`run` returns them with ``raw``), as one example."""
+  f = REGISTRY[name]
+  return x if f.finish is None else f.finish(x, dict(cfg), None)
 
 
 @functools.partial(jax.jit, static_argnames=("name", "cfg", "n_fft"))
@@ -205,9 +221,16 @@ def features(y: Any, names: Sequence[str], options: dict[str, Any], **stft: Any)
     raise ValueError(f"time-domain features ({', '.join(signal_names)}) need win_length == n_fft "
                      "(they use frame_length = n_fft)")
   options = dict(options, zcr_pad_mode="edge" if spec.center else spec.pad_mode)
+  options.setdefault("onset_delay", onset_delay(spec.n_fft, spec.hop_length, spec.center))
   requests = tuple((name, config(name, options)) for name in names)
   warn_settings(requests, spec.n_fft)
   return run(y, requests, spec, window=window)
+
+
+def onset_delay(n_fft: int, hop_length: int, center: bool) -> int:
+  """The onset strength's centring delay in frames (librosa's ``n_fft // (2 · hop_length)`` when
+  ``center``), which the registry's ``onset_delay`` option takes from the STFT settings by default."""
+  return n_fft // (2 * hop_length) if center else 0
 
 
 def warn_settings(requests: Requests, n_fft: int) -> None:

@@ -87,7 +87,7 @@ OPTIONS: dict[str, Option] = {
                             "amplitudes at or below it count as zero in the zero-crossing rate"),
     "zcr_pad_mode": Option("edge", lambda v, n: v, "centre padding of the zero-crossing rate"),
     "onset_delay": Option(2, _checks.nonnegative_int,
-                          "onset strength: centring delay in frames, n_fft // (2 * hop_length) (2 at the defaults)"),
+                          "onset strength: centring delay in frames (features() and extract: n_fft // (2 * hop_length) when centred)"),
 }
 
 
