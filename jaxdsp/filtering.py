@@ -44,6 +44,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _core
 
 __all__ = ["fftconvolve", "filtfilt", "fir_filter", "lfilter", "lfilter_zi", "sosfilt", "time_varying_allpole"]
 
@@ -236,8 +237,7 @@ def _apply_allpole(v: jax.Array, a: jax.Array) -> jax.Array:
 
 
 def _fft_len(n: int) -> int:
-  import scipy.fft  # pylint: disable=import-outside-toplevel
-  return int(scipy.fft.next_fast_len(n, real=True))
+  return _core.next_fast_len(n)
 
 
 @jax.jit

@@ -53,29 +53,13 @@ def _check_params(y: Any, fmin: Any, fmax: Any, sr: Any, frame_length: Any, hop_
   return y, sr, fmin, fmax, frame_length, hop_length, min_period, max_period
 
 
-def _fast_len(n: int) -> int:
-  """The smallest 2^a·3^b·5^c >= n (an FFT size DUCC handles fast)."""
-  best = 1 << (n - 1).bit_length()
-  p5 = 1
-  while p5 < best:
-    p35 = p5
-    while p35 < best:
-      p = p35
-      while p < n:
-        p *= 2
-      best = min(best, p)
-      p35 *= 3
-    p5 *= 5
-  return best
-
-
 def _cmndf(y: jax.Array, frame_length: int, hop_length: int, center: bool, pad_mode: str, min_period: int,
            max_period: int) -> jax.Array:
   """librosa's cumulative mean normalised difference, ``(..., n_frames, n_lags)`` (lag last):
   ``d[k] = 2·(r[0] - r[k]) - Σ_{m<k} x[m]²`` and ``d'[k] = d[k] / mean(d[1..k])`` for
   ``k = min_period .. max_period``."""
   frames = _core.frames(y, frame_length, hop_length, center, pad_mode)  # (..., T, N)
-  n_fft = _fast_len(frame_length + max_period)  # no circular wrap-around for lags <= max_period
+  n_fft = _core.next_fast_len(frame_length + max_period)  # no circular wrap-around for lags <= max_period
   spec = jnp.fft.rfft(frames, n=n_fft, axis=-1)
   acf = jnp.fft.irfft(spec.real ** 2 + spec.imag ** 2, n=n_fft, axis=-1)[..., :max_period + 1]
   energy = jnp.cumsum(frames[..., :max_period] ** 2, axis=-1)

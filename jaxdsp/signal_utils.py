@@ -19,6 +19,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _core
 
 
 def _axis(axis: Any, ndim: int, name: str = "axis") -> int:
@@ -412,22 +413,6 @@ def magphase(D: ArrayLike, *, power: float = 1) -> tuple[jax.Array, jax.Array]:
   return mag**power if power != 1 else mag, phase
 
 
-def _fast_len(n: int) -> int:
-  """The smallest 2^a·3^b·5^c >= n (an FFT-friendly size)."""
-  best = 1 << (n - 1).bit_length()
-  p5 = 1
-  while p5 < best:
-    p35 = p5
-    while p35 < best:
-      m = p35
-      while m < n:
-        m *= 2
-      best = min(best, m)
-      p35 *= 3
-    p5 *= 5
-  return best
-
-
 def autocorrelate(y: ArrayLike, *, max_size: int | None = None, axis: int = -1) -> jax.Array:
   """Autocorrelation ``r[k] = Σ_n y[n] · conj(y[n + k])`` for lags ``0 <= k < max_size``, by FFT.
 
@@ -453,7 +438,7 @@ def autocorrelate(y: ArrayLike, *, max_size: int | None = None, axis: int = -1) 
   axis = _axis(axis, y.ndim)
   n = y.shape[axis]
   max_size = n if max_size is None else min(_checks.positive_int(max_size, "max_size"), n)
-  n_pad = _fast_len(2 * n - 1)
+  n_pad = _core.next_fast_len(2 * n - 1)
   if jnp.iscomplexobj(y):
     spec = jnp.fft.fft(y, n=n_pad, axis=axis)
     out = jnp.fft.ifft(spec.real**2 + spec.imag**2, n=n_pad, axis=axis)

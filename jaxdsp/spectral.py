@@ -19,7 +19,6 @@ from jax.typing import ArrayLike
 from jaxdsp import _checks
 from jaxdsp import _ops
 from jaxdsp import _core
-from jaxdsp._core import stft as _core_stft
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +183,7 @@ def _db_input(S: Any, fn: str) -> jax.Array:
   S = _checks.as_signal(S, "S", min_ndim=0, allow_complex=True, allow_int=True)
   if jnp.iscomplexobj(S):
     warnings.warn(f"{fn} was called on complex input, so the phase is discarded: pass abs(S) (or abs(S)**2 to "
-                  "power_to_db) to silence this warning", UserWarning, stacklevel=_core_stft.find_stacklevel())
+                  "power_to_db) to silence this warning", UserWarning, stacklevel=_core.find_stacklevel())
     S = _ops.safe_abs(S)
   return S
 

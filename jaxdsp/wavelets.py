@@ -47,7 +47,7 @@ from jax.typing import ArrayLike
 from jaxdsp import _checks
 from jaxdsp import _ops
 from jaxdsp import _pywt_compat
-from jaxdsp._core import stft as _core_stft
+from jaxdsp import _core
 
 WAVELETS = ("morl", "cmorB-C", "cmor", "morlet")
 NORMALIZATIONS = ("l2", "l1")
@@ -137,7 +137,7 @@ def _parse_wavelet(wavelet: Any, bandwidth: Any, center: Any, w0: Any, compat: s
         # PyWavelets' bare "cmor" is cmor1.0-0.5 (deprecated there, with this FutureWarning).
         warnings.warn("wavelet 'cmor' without parameters means 'cmor1.0-0.5' in PyWavelets (compat='pywt'), "
                       "'cmor1.5-1.0' in jaxdsp's default mode: write 'cmorB-C', e.g. 'cmor1.5-1.0'",
-                      FutureWarning, stacklevel=_core_stft.find_stacklevel())
+                      FutureWarning, stacklevel=_core.find_stacklevel())
         return _Wavelet(name, "cmor", bandwidth=1.0, center=0.5)
       b = 1.5 if bandwidth is None else _param(bandwidth, "bandwidth")
       c = 1.0 if center is None else _param(center, "center")
@@ -192,7 +192,7 @@ def _aliasing_bound(spec: _Wavelet, eps: float = 1e-16) -> Any:
   return 2.0 * c + np.sqrt(4.0 * log_eps / b) / math.pi
 
 
-def _psi_hat(family: str, amp: float, w: jax.Array, bandwidth: Any = None, center: Any = None) -> jax.Array:
+def psi_hat(family: str, amp: float, w: jax.Array, bandwidth: Any = None, center: Any = None) -> jax.Array:
   """Ψ(ω) (real for all three families)."""
   if family == "morl":
     return math.sqrt(math.pi / 2) * (jnp.exp(-0.5 * (w - 5.0) ** 2) + jnp.exp(-0.5 * (w + 5.0) ** 2))
@@ -592,22 +592,6 @@ def _scales_from(scales, freqs, sr, wavelet, bandwidth, center, w0, compat, prec
   return arr
 
 
-def _next_fast_len(n: int) -> int:
-  """Smallest ``m >= n`` whose prime factors are 2, 3 and 5 (fast for XLA's FFT)."""
-  best = 1 << max(0, (n - 1).bit_length())
-  p5 = 1
-  while p5 < best:
-    p35 = p5
-    while p35 < best:
-      m = p35
-      while m < n:
-        m *= 2
-      best = min(best, m)
-      p35 *= 3
-    p5 *= 5
-  return best
-
-
 # ---------------------------------------------------------------------------------------------
 # The transform.
 #
@@ -634,7 +618,7 @@ def _block_size(d: int, n: int) -> int | None:
   Minimises the cost per output sample, ``block / (block − 2d) × ns_per_point(block)``, over the
   powers of two with ``block ≥ 4d``, against one FFT of the whole padded signal.
   """
-  whole = _next_fast_len(n + 2 * d)
+  whole = _core.next_fast_len(n + 2 * d)
   best, best_cost = None, _WHOLE_NS_PER_POINT * whole / n
   for block, ns in _FFT_NS_PER_POINT.items():
     if block >= 4 * d and block < whole:
@@ -666,7 +650,7 @@ def _plan(half_widths: list[int], n: int, wide: Any = None) -> list[tuple[int, i
       runs.append([i, i + 1, key, d])
   plan = []
   for start, stop, key, d in runs:
-    block = key if key is not None else _next_fast_len(n + 2 * d)
+    block = key if key is not None else _core.next_fast_len(n + 2 * d)
     plan.append((start, stop, d, block))
   return plan
 
@@ -1013,7 +997,7 @@ def _exact_core(x, s, bw, c, *, family, amp, l1, plan, chunk_size, hop_length, o
   def filters(block, s, bw, c):
     k = jnp.fft.fftfreq(block, d=1.0 / block) if is_complex else jnp.arange(block // 2 + 1)
     w = (2.0 * np.pi / block) * k.astype(real_dtype)
-    resp = _psi_hat(family, amp, s[:, None] * w, bw[:, None], c[:, None])
+    resp = psi_hat(family, amp, s[:, None] * w, bw[:, None], c[:, None])
     return resp * (gain if l1 else jnp.sqrt(s)[:, None])
 
   groups = [(filters, (s[a:z], bw[a:z], c[a:z])) for a, z, _, _ in plan]

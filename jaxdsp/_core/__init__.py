@@ -41,6 +41,8 @@ from jaxdsp._core.registry import SHARED_OPTIONS
 from jaxdsp._core.registry import config
 from jaxdsp._core.registry import feature_names
 from jaxdsp._core.stft import WINDOWS
+from jaxdsp._core.stft import find_stacklevel
+from jaxdsp._core.stft import next_fast_len
 from jaxdsp._core.stft import StftSpec
 from jaxdsp._core.stft import window_array
 from jaxdsp._core.stft import y_or_S
@@ -61,6 +63,7 @@ __all__ = (
     "feature",
     "feature_names",
     "features",
+    "find_stacklevel",
     "finish",
     "force_layout",
     "frame_reduce",
@@ -71,6 +74,7 @@ __all__ = (
     "mel_matrix",
     "mel_to_hz",
     "needs_finish",
+    "next_fast_len",
     "onset_delay",
     "overlap_add",
     "pad_widths",

@@ -159,3 +159,19 @@ def spectrum(S: Any, *, name: str = "S", allow_complex: bool = False, nonnegativ
     raise ValueError(f"{name} must be non-negative (a magnitude or power spectrogram), got a minimum of "
                      f"{np.asarray(S).min()!r}")
   return S
+
+
+def next_fast_len(n: int) -> int:
+  """The smallest ``m >= n`` whose prime factors are 2, 3 and 5 (a size XLA's FFT handles fast)."""
+  best = 1 << max(0, (n - 1).bit_length())
+  p5 = 1
+  while p5 < best:
+    p35 = p5
+    while p35 < best:
+      m = p35
+      while m < n:
+        m *= 2
+      best = min(best, m)
+      p35 *= 3
+    p5 *= 5
+  return best

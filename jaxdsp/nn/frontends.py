@@ -52,6 +52,7 @@ from flax import nnx
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _core
 from jaxdsp import _ops
 from jaxdsp import framing
 from jaxdsp import mel as _mel
@@ -159,7 +160,7 @@ class _Grid:
 @functools.lru_cache(maxsize=64)
 def _make_grid(n: int, hop: int, oversample: int, pad: int) -> _Grid:
   M = hop // oversample
-  K = wavelets._next_fast_len(-(-(n + pad) // M))
+  K = _core.next_fast_len(-(-(n + pad) // M))
   n_blocks = -(-(M * K // 2) // K)
   return _Grid(n=n, hop=hop, r=oversample, M=M, K=K, n_blocks=n_blocks, n_frames=1 + n // hop)
 
@@ -183,7 +184,7 @@ def _responses(grid: _Grid, sr: float, centers: jax.Array, sigmas: jax.Array, no
   w = jnp.asarray(2.0 * np.pi * f / sr, dtype=dtype)
   s = sr / centers
   B = centers**2 / (2.0 * np.pi**2 * sigmas**2)
-  psi_hat = wavelets._psi_hat  # pylint: disable=protected-access
+  psi_hat = wavelets.psi_hat
   resp = psi_hat("cmor", 1.0, s[:, None] * w[None, :], B[:, None], 1.0)
   resp = resp * jnp.asarray(mask, dtype=dtype)
   if norm == "peak":
