@@ -169,3 +169,19 @@ def test_cli_extract_takes_every_registry_option():
   for name in _core.SHARED_OPTIONS:
     if name != "sr":
       assert "--" + name.replace("_", "-") in help_text, name
+
+
+def test_library_code_imports_no_test_only_dependency():
+  """The reference libraries (the ``test``/``bench`` extras) are never imported by library code: a
+  fresh ``pip install jax-dsp`` has no scipy, librosa, PyWavelets, soxr or torch."""
+  import ast  # pylint: disable=import-outside-toplevel
+  import pathlib  # pylint: disable=import-outside-toplevel
+
+  test_only = {"scipy", "librosa", "pywt", "soxr", "torch", "torchaudio", "auraloss"}
+  found = []
+  for path in sorted(pathlib.Path(jd.__file__).parent.rglob("*.py")):
+    for node in ast.walk(ast.parse(path.read_text())):
+      names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+               else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+      found += [f"{path.name}:{node.lineno} {n}" for n in names if n.split(".")[0] in test_only]
+  assert not found, found
