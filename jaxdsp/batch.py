@@ -82,6 +82,7 @@ import signal
 import tempfile
 import threading
 import time
+import warnings
 from typing import Any, Iterable, Sequence
 
 import jax
@@ -691,6 +692,7 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   mesh = _mesh(devices)
   os.makedirs(out, exist_ok=True)
   lock = _DirLock(_lock_path(out, pid, pcount), out, wait)
+  shorter: list[str] = []  # files shorter than n_fft (librosa warns for each; extract once per call)
   try:
     previous = load_manifest(out)
     if previous["config"] is not None and previous["config"] != json.loads(json.dumps(config)):
@@ -741,6 +743,7 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
       nonlocal n_computed, audio_samples
       n_computed += len(decoded)
       audio_samples += sum(d.length for d in decoded)
+      shorter.extend(d.path for d in decoded if d.error is None and center and d.length < n_fft)
       bar.update(len(decoded))
       bar.set_postfix_str(f"{audio_samples / sr / max(time.perf_counter() - t_start, 1e-9):.3g} audio-s/s")
 
@@ -811,6 +814,9 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   finally:
     lock.release()
 
+  if shorter:
+    warnings.warn(f"n_fft={n_fft} is longer than {len(shorter)} file(s) (e.g. {shorter[0]!r}): their frames are "
+                  "mostly padding (center=True)", UserWarning, stacklevel=2)
   recs = {p: manifest["files"].get(p) for p in files}
   failures = {p: r["error"] for p, r in recs.items() if r is not None and r["status"] == "failed"}
   n_ok = sum(1 for r in recs.values() if r is not None and r["status"] == "ok")

@@ -369,3 +369,21 @@ def test_use_cpu_cores_before_jax_starts_and_after():
   assert n == devices == cores
   assert run("fresh", JAX_NUM_CPU_DEVICES="3")[:2] == ["3", "3"]
   assert run("late") == ["started"]
+
+
+def test_extract_warns_once_per_call(tmp_path):
+  """librosa's warnings, once per extract call (not per file): files shorter than n_fft, and a mel
+  filterbank with empty filters (n_mels=256 at n_fft=256)."""
+  import warnings  # pylint: disable=import-outside-toplevel
+
+  for i, n in enumerate((100, 150, 4000)):
+    sf.write(tmp_path / f"f{i}.wav", np.full(n, 0.1, np.float32), SR, subtype="FLOAT")
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    res = batch.extract(tmp_path, ("melspectrogram",), out=tmp_path / "out", devices=1, progress=False,
+                        **dict(KW, n_mels=256))
+  assert res.n_ok == 3
+  messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+  short = [m for m in messages if "longer than 2 file(s)" in m]
+  empty = [m for m in messages if "empty" in m.lower()]
+  assert len(short) == 1 and len(empty) == 1, messages
