@@ -32,6 +32,8 @@ def _individual(name, y, sr):
       "amplitude_envelope": lambda: jd.amplitude_envelope(y, **frames),
       "chroma_stft": lambda: jd.chroma_stft(y, sr=sr, tuning=0.0, **stft),
       "onset_strength": lambda: jd.onset_strength(y, sr=sr, n_mels=64, **stft),
+      "spectral_contrast": lambda: jd.spectral_contrast(y, sr=sr, **stft),
+      "poly_features": lambda: jd.poly_features(y, sr=sr, **stft),
   }[name]()
 
 
