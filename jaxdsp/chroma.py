@@ -37,41 +37,6 @@ from jaxdsp import _ops
 # Filterbanks (NumPy).
 
 
-def _hz_to_octs(f: np.ndarray, tuning: float, bins_per_octave: int) -> np.ndarray:
-  return np.log2(f / (440.0 * 2.0 ** (tuning / bins_per_octave) / 16))
-
-
-@functools.lru_cache(maxsize=32)
-def _chroma_np(sr: float, n_fft: int, n_chroma: int, tuning: float, ctroct: float, octwidth: float | None,
-               norm: float | None, base_c: bool) -> np.ndarray:
-  frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
-  frqbins = n_chroma * _hz_to_octs(frequencies, tuning, n_chroma)
-  # A "bin" for DC, 1.5 octaves below the first bin.
-  frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))
-  binwidthbins = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1]))
-  D = np.subtract.outer(frqbins, np.arange(0, n_chroma, dtype="d")).T
-  n_chroma2 = np.round(float(n_chroma) / 2)
-  D = np.remainder(D + n_chroma2 + 10 * n_chroma, n_chroma) - n_chroma2
-  wts = np.exp(-0.5 * (2 * D / np.tile(binwidthbins, (n_chroma, 1))) ** 2)
-  wts = _normalize_np(wts, norm, axis=0)
-  if octwidth is not None:
-    wts *= np.tile(np.exp(-0.5 * (((frqbins / n_chroma - ctroct) / octwidth) ** 2)), (n_chroma, 1))
-  if base_c:
-    wts = np.roll(wts, -3 * (n_chroma // 12), axis=0)
-  out = np.ascontiguousarray(wts[:, : int(1 + n_fft / 2)], dtype=np.float32)
-  out.setflags(write=False)
-  return out
-
-
-def _normalize_np(x: np.ndarray, norm: float | None, axis: int) -> np.ndarray:
-  if norm is None:
-    return x
-  mag = np.abs(x)
-  length = mag.max(axis=axis, keepdims=True) if norm == np.inf else np.sum(mag**norm, axis=axis, keepdims=True) ** (
-      1.0 / norm)
-  return x / np.where(length < np.finfo(x.dtype).tiny, 1.0, length)
-
-
 def _check_p_norm(norm: Any, name: str = "norm") -> float | None:
   if norm is None:
     return None
@@ -127,7 +92,7 @@ def chroma_filterbank(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: floa
   norm = _check_p_norm(norm)
   if not isinstance(base_c, (bool, np.bool_)):
     raise TypeError(f"base_c must be a bool, got {base_c!r}")
-  return _chroma_np(sr, n_fft, n_chroma, tuning, ctroct, octwidth, norm, bool(base_c))
+  return _core.chroma_np(sr, n_fft, n_chroma, tuning, ctroct, octwidth, norm, bool(base_c))
 
 
 @functools.lru_cache(maxsize=32)
@@ -152,31 +117,6 @@ def _cq_to_chroma(n_input: int, bins_per_octave: int, n_chroma: int, fmin: float
 
 # ---------------------------------------------------------------------------------------------
 # Chromagrams.
-
-
-def _normalize(x: jax.Array, norm: float | None, axis: int) -> jax.Array:
-  """librosa's ``util.normalize`` (``fill=None``): slices below the dtype's tiny keep their values."""
-  if norm is None:
-    return x
-  mag = jnp.abs(x)
-  if norm == np.inf:
-    length = mag.max(axis=axis, keepdims=True)
-  else:
-    length = _ops.safe_pow(jnp.sum(_ops.safe_pow(mag, norm), axis=axis, keepdims=True), 1.0 / norm)
-  tiny = jnp.finfo(x.dtype).tiny
-  return x / jnp.where(length < tiny, 1.0, length)
-
-
-def chroma_reduce(S: jax.Array, axis: int, cfg: dict, n_fft: int) -> jax.Array:
-  """The chroma of a power spectrum with frequency axis ``axis`` (-1: the core's chunks, -2: the public
-  layout) -> ``(..., n_chroma, n_frames)`` (the registry's reducer of ``chroma_stft``)."""
-  fb = jnp.asarray(_chroma_np(float(cfg["sr"]), n_fft, cfg["n_chroma"], cfg["tuning"], cfg["ctroct"],
-                              cfg["octwidth"], 2.0, cfg["base_c"]), S.dtype)
-  if axis == -1:  # frames × bins times bins × chroma: a plain matrix product, normalised, then transposed
-    raw = jnp.einsum("...tf,cf->...tc", S, fb, precision=jax.lax.Precision.HIGHEST)
-    return jnp.swapaxes(_normalize(raw, cfg["chroma_norm"], -1), -1, -2)
-  raw = jnp.einsum("...ft,cf->...ct", S, fb, precision=jax.lax.Precision.HIGHEST)
-  return _normalize(raw, cfg["chroma_norm"], -2)
 
 
 def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None, norm: float | None = np.inf,
@@ -321,7 +261,7 @@ def _chroma_of_cqt(C, M, threshold, norm):
   chroma = jnp.einsum("cf,...ft->...ct", jnp.asarray(M, C.dtype), C, precision=jax.lax.Precision.HIGHEST)
   if threshold is not None:
     chroma = jnp.where(chroma < threshold, 0.0, chroma)
-  return _normalize(chroma, norm, -2)
+  return _core.p_normalize(chroma, norm, -2)
 
 
 def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike | None = None, hop_length: int = 512,
@@ -375,7 +315,7 @@ def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike |
 
 @functools.partial(jax.jit, static_argnames=("win", "norm"))
 def _cens(chroma, win, norm):
-  chroma = _normalize(chroma, 1.0, -2)
+  chroma = _core.p_normalize(chroma, 1.0, -2)
   quant = sum(0.25 * (chroma > step).astype(chroma.dtype) for step in (0.4, 0.2, 0.1, 0.05))
   if win is not None:
     w = np.asarray(win)
@@ -383,7 +323,7 @@ def _cens(chroma, win, norm):
     padded = jnp.pad(quant, [(0, 0)] * (quant.ndim - 1) + [(n // 2, (n - 1) // 2)])
     # scipy.ndimage.convolve with mode="constant": out[t] = Σ_j w[j] · x[t + n//2 - j]
     quant = sum(float(w[j]) * padded[..., n - 1 - j : n - 1 - j + quant.shape[-1]] for j in range(n))
-  return _normalize(quant, norm, -2)
+  return _core.p_normalize(quant, norm, -2)
 
 
 def tonnetz(y: ArrayLike | None = None, *, sr: float = 22050, chroma: ArrayLike | None = None,
@@ -435,7 +375,7 @@ def tonnetz(y: ArrayLike | None = None, *, sr: float = 22050, chroma: ArrayLike 
 
 @jax.jit
 def _tonnetz(chroma, phi):
-  return jnp.einsum("pc,...ci->...pi", phi.astype(chroma.dtype), _normalize(chroma, 1.0, -2),
+  return jnp.einsum("pc,...ci->...pi", phi.astype(chroma.dtype), _core.p_normalize(chroma, 1.0, -2),
                     precision=jax.lax.Precision.HIGHEST)
 
 

@@ -33,55 +33,6 @@ def _aggregate_name(aggregate: Any, name: str = "aggregate") -> str:
   raise ValueError(f"{name} must be 'mean', 'median' (or np.mean / np.median), got {aggregate!r}")
 
 
-def _max_filter_freq(S: jax.Array, size: int) -> jax.Array:
-  """``scipy.ndimage.maximum_filter1d(S, size, axis=-2)`` (mode ``"reflect"``)."""
-  left, right = size // 2, size - size // 2 - 1
-  n = S.shape[-2]
-  idx = np.arange(-left, n + right)
-  idx = np.where(idx < 0, -idx - 1, idx)
-  idx = np.where(idx >= n, 2 * n - idx - 1, idx)
-  idx = np.clip(idx, 0, n - 1)  # sizes beyond 2·n reflect again; clipping is what scipy does for n == 1
-  P = S[..., idx, :]
-  out = P[..., 0:n, :]
-  for k in range(1, size):
-    out = jnp.maximum(out, P[..., k:k + n, :])
-  return out
-
-
-def _detrend(x: jax.Array) -> jax.Array:
-  """``scipy.signal.lfilter([1, -1], [1, -0.99], x, axis=-1)``."""
-  d = jnp.concatenate([x[..., :1], x[..., 1:] - x[..., :-1]], axis=-1)
-
-  def step(carry, v):
-    carry = v + 0.99 * carry
-    return carry, carry
-
-  _, out = jax.lax.scan(step, jnp.zeros_like(d[..., 0]), jnp.moveaxis(d, -1, 0))
-  return jnp.moveaxis(out, 0, -1)
-
-
-def flux(S: jax.Array, *, lag: int, max_size: int, ref: jax.Array | None, aggregate: str,
-         channels: tuple | None, delay: int, detrend: bool, truncate: bool) -> jax.Array:
-  """The spectral flux of a (log-)spectrogram ``S`` ``(..., n_bins, n_frames)``:
-  ``max(0, S[:, t] - ref[:, t - lag])`` aggregated over bins (or channels), delayed by
-  ``lag + delay`` frames; ``(..., n_channels, n_frames)``. ``channels``: ``(start, stop, step)``
-  triples or ``None``. Arguments are assumed checked."""
-  if ref is None:
-    ref = S if max_size == 1 else _max_filter_freq(S, max_size)
-  env = jnp.maximum(0.0, S[..., lag:] - ref[..., :-lag])
-  reduce = jnp.mean if aggregate == "mean" else jnp.median
-  if channels is None:
-    env = reduce(env, axis=-2, keepdims=True)
-  else:
-    env = jnp.stack([reduce(env[..., slice(*sl), :], axis=-2) for sl in channels], axis=-2)
-  env = jnp.pad(env, [(0, 0)] * (env.ndim - 1) + [(lag + delay, 0)])
-  if detrend:
-    env = _detrend(env)
-  if truncate:
-    env = env[..., :S.shape[-1]]
-  return env
-
-
 def _channel_slices(channels: Any, n_bins: int) -> tuple | None:
   """librosa's ``util.sync`` index rule (``pad=False``): bin boundaries or slices, static."""
   if channels is None:
@@ -173,7 +124,7 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
 @functools.partial(jax.jit, static_argnames=("lag", "max_size", "aggregate", "channels", "delay", "detrend",
                                              "truncate"))
 def _flux_jit(S, ref, **kw):
-  return flux(S, ref=ref, **kw)
+  return _core.flux(S, ref=ref, **kw)
 
 
 def _flag(value: Any, name: str) -> bool:

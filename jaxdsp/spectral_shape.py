@@ -11,92 +11,14 @@ NumPy float64 from static arguments. Arguments and defaults follow librosa 0.11.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
 from jaxdsp import _core
-
-# ---------------------------------------------------------------------------------------------
-# Reducers (used by the registry entries in jaxdsp._core.registry; frequency axis ``axis``).
-
-
-def contrast_bands(freq: np.ndarray, sr: float, fmin: float, n_bands: int, quantile: float) -> tuple:
-  """librosa's octave bands: ``((bin indices, n_quantile), ...)``, ``n_bands + 1`` entries (static)."""
-  freq = np.asarray(freq, dtype=float)
-  octa = np.zeros(n_bands + 2)
-  octa[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
-  if np.any(octa[:-1] >= 0.5 * sr):
-    raise ValueError(f"fmin · 2^(n_bands - 1) must be below the Nyquist frequency sr / 2 = {0.5 * sr:g} "
-                     f"(reduce fmin={fmin:g} or n_bands={n_bands})")
-  bands = []
-  for k, (f_low, f_high) in enumerate(zip(octa[:-1], octa[1:])):
-    current = (freq >= f_low) & (freq <= f_high)
-    idx = np.flatnonzero(current)
-    if idx.size == 0:
-      raise ValueError(f"spectral contrast band {k} ({f_low:g}–{f_high:g} Hz) holds no frequency bin; "
-                       "use a larger n_fft or a higher fmin")
-    if k > 0:
-      current[idx[0] - 1] = True
-    if k == n_bands:
-      current[idx[-1] + 1:] = True
-    sub = np.flatnonzero(current)
-    if k < n_bands:
-      sub = sub[:-1]
-    n_q = int(max(np.rint(quantile * np.sum(current)), 1))
-    bands.append((tuple(int(i) for i in sub), n_q))
-  return tuple(bands)
-
-
-def contrast_peaks(S: jax.Array, bands: tuple, axis: int) -> jax.Array:
-  """``(..., 2, n_bands + 1, n_frames)``: each band's mean of its ``n_q`` largest (peak, row 0) and
-  smallest (valley, row 1) magnitudes per frame (``top_k``; differentiable)."""
-  if axis == -2:
-    S = jnp.swapaxes(S, -1, -2)  # (..., n_frames, n_freq): one transpose, then bins are contiguous
-  peaks, valleys = [], []
-  for indices, n_q in bands:
-    lo, hi = indices[0], indices[-1] + 1
-    if indices == tuple(range(lo, hi)):
-      sub = jax.lax.slice_in_dim(S, lo, hi, axis=-1)
-    else:  # user frequencies out of order
-      sub = jnp.take(S, jnp.asarray(indices), axis=-1)
-    peaks.append(jnp.mean(jax.lax.top_k(sub, n_q)[0], axis=-1))
-    valleys.append(-jnp.mean(jax.lax.top_k(-sub, n_q)[0], axis=-1))
-  return jnp.stack([jnp.stack(peaks, axis=-2), jnp.stack(valleys, axis=-2)], axis=-3)
-
-
-def contrast_finish(pv: jax.Array, linear: bool, n_valid: jax.Array | None = None) -> jax.Array:
-  """Peak minus valley, linear or in dB (``power_to_db`` with ``top_db=80`` below each example's own
-  peak of each of the two arrays, librosa's defaults)."""
-  peak, valley = pv[..., 0, :, :], pv[..., 1, :, :]
-  if linear:
-    return peak - valley
-  return (_core.db(peak, amin=1e-10, top_db=80.0, n_valid=n_valid)
-          - _core.db(valley, amin=1e-10, top_db=80.0, n_valid=n_valid))
-
-
-@functools.lru_cache(maxsize=32)
-def _poly_pinv(freq: tuple, order: int) -> np.ndarray:
-  """``(order + 1, n_freq)`` least-squares map of ``np.polyfit(freq, ·, order)`` (columns scaled as
-  polyfit does, float64)."""
-  x = np.asarray(freq, dtype=float)
-  lhs = np.vander(x, order + 1)
-  scale = np.sqrt((lhs * lhs).sum(axis=0))
-  scale[scale == 0] = 1
-  return np.linalg.pinv(lhs / scale) / scale[:, None]
-
-
-def poly_fit(S: jax.Array, freq: np.ndarray, order: int, axis: int) -> jax.Array:
-  """``(..., order + 1, n_frames)`` polynomial coefficients (highest power first) of each frame."""
-  P = jnp.asarray(_poly_pinv(tuple(np.asarray(freq, dtype=float).tolist()), order), S.dtype)
-  spec = "kf,...tf->...kt" if axis == -1 else "kf,...ft->...kt"
-  return jnp.einsum(spec, P, S, precision=jax.lax.Precision.HIGHEST)
-
 
 # ---------------------------------------------------------------------------------------------
 # Public functions.
@@ -165,9 +87,9 @@ def spectral_contrast(y: ArrayLike | None = None, *, sr: float = 22050, S: Array
     return _core.feature("spectral_contrast", y, S, options=options, aliases=aliases, **stft)
   cfg = dict(_core.config("spectral_contrast", options, aliases))
   mag = _magnitude(y, S, stft)
-  bands = contrast_bands(_host_freq(freq, mag.shape[-2]), cfg["sr"], cfg["contrast_fmin"], cfg["n_bands"],
+  bands = _core.contrast_bands(_host_freq(freq, mag.shape[-2]), cfg["sr"], cfg["contrast_fmin"], cfg["n_bands"],
                          cfg["quantile"])
-  return contrast_finish(contrast_peaks(mag, bands, -2), cfg["linear"])
+  return _core.contrast_finish(_core.contrast_peaks(mag, bands, -2), cfg["linear"])
 
 
 def poly_features(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None, n_fft: int = 2048,
@@ -208,4 +130,4 @@ def poly_features(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike
     return _core.feature("poly_features", y, S, options=options, aliases=aliases, **stft)
   cfg = dict(_core.config("poly_features", options, aliases))
   mag = _magnitude(y, S, stft)
-  return poly_fit(mag, _host_freq(freq, mag.shape[-2]), cfg["poly_order"], -2)
+  return _core.poly_fit(mag, _host_freq(freq, mag.shape[-2]), cfg["poly_order"], -2)

@@ -15,6 +15,14 @@ their checks), :mod:`~jaxdsp._core.pipeline` (the fused pass and the in-place ``
 from jaxdsp._core.chunking import cpu_path
 from jaxdsp._core.chunking import force_layout
 from jaxdsp._core.chunking import map_frames
+from jaxdsp._core.filters import chroma_np
+from jaxdsp._core.filters import contrast_bands
+from jaxdsp._core.reducers import chroma_reduce
+from jaxdsp._core.reducers import contrast_finish
+from jaxdsp._core.reducers import contrast_peaks
+from jaxdsp._core.reducers import flux
+from jaxdsp._core.reducers import p_normalize
+from jaxdsp._core.reducers import poly_fit
 from jaxdsp._core.filters import hz_to_mel
 from jaxdsp._core.filters import mel_matrix
 from jaxdsp._core.filters import mel_to_hz
@@ -48,6 +56,14 @@ from jaxdsp._core.stft import window_array
 from jaxdsp._core.stft import y_or_S
 
 __all__ = (
+    "chroma_np",
+    "contrast_bands",
+    "chroma_reduce",
+    "contrast_finish",
+    "contrast_peaks",
+    "flux",
+    "p_normalize",
+    "poly_fit",
     "DEFAULT_FEATURES",
     "FEATURE_NAMES",
     "OPTIONS",

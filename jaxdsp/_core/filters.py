@@ -8,7 +8,6 @@ import math
 import warnings
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
@@ -196,3 +195,67 @@ def dct_np(n_mfcc: int, n_mels: int, norm: str | None) -> np.ndarray:
   return basis
 
 
+# ---------------------------------------------------------------------------------------------
+# Band plans and filterbanks of the registry's other features (spectral contrast, chroma).
+
+
+def contrast_bands(freq: np.ndarray, sr: float, fmin: float, n_bands: int, quantile: float) -> tuple:
+  """librosa's octave bands: ``((bin indices, n_quantile), ...)``, ``n_bands + 1`` entries (static)."""
+  freq = np.asarray(freq, dtype=float)
+  octa = np.zeros(n_bands + 2)
+  octa[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
+  if np.any(octa[:-1] >= 0.5 * sr):
+    raise ValueError(f"fmin · 2^(n_bands - 1) must be below the Nyquist frequency sr / 2 = {0.5 * sr:g} "
+                     f"(reduce fmin={fmin:g} or n_bands={n_bands})")
+  bands = []
+  for k, (f_low, f_high) in enumerate(zip(octa[:-1], octa[1:])):
+    current = (freq >= f_low) & (freq <= f_high)
+    idx = np.flatnonzero(current)
+    if idx.size == 0:
+      raise ValueError(f"spectral contrast band {k} ({f_low:g}–{f_high:g} Hz) holds no frequency bin; "
+                       "use a larger n_fft or a higher fmin")
+    if k > 0:
+      current[idx[0] - 1] = True
+    if k == n_bands:
+      current[idx[-1] + 1:] = True
+    sub = np.flatnonzero(current)
+    if k < n_bands:
+      sub = sub[:-1]
+    n_q = int(max(np.rint(quantile * np.sum(current)), 1))
+    bands.append((tuple(int(i) for i in sub), n_q))
+  return tuple(bands)
+
+
+def _hz_to_octs(f: np.ndarray, tuning: float, bins_per_octave: int) -> np.ndarray:
+  return np.log2(f / (440.0 * 2.0 ** (tuning / bins_per_octave) / 16))
+
+
+def normalize_np(x: np.ndarray, norm: float | None, axis: int) -> np.ndarray:
+  if norm is None:
+    return x
+  mag = np.abs(x)
+  length = mag.max(axis=axis, keepdims=True) if norm == np.inf else np.sum(mag**norm, axis=axis, keepdims=True) ** (
+      1.0 / norm)
+  return x / np.where(length < np.finfo(x.dtype).tiny, 1.0, length)
+
+
+@functools.lru_cache(maxsize=32)
+def chroma_np(sr: float, n_fft: int, n_chroma: int, tuning: float, ctroct: float, octwidth: float | None,
+               norm: float | None, base_c: bool) -> np.ndarray:
+  frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
+  frqbins = n_chroma * _hz_to_octs(frequencies, tuning, n_chroma)
+  # A "bin" for DC, 1.5 octaves below the first bin.
+  frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))
+  binwidthbins = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1]))
+  D = np.subtract.outer(frqbins, np.arange(0, n_chroma, dtype="d")).T
+  n_chroma2 = np.round(float(n_chroma) / 2)
+  D = np.remainder(D + n_chroma2 + 10 * n_chroma, n_chroma) - n_chroma2
+  wts = np.exp(-0.5 * (2 * D / np.tile(binwidthbins, (n_chroma, 1))) ** 2)
+  wts = normalize_np(wts, norm, axis=0)
+  if octwidth is not None:
+    wts *= np.tile(np.exp(-0.5 * (((frqbins / n_chroma - ctroct) / octwidth) ** 2)), (n_chroma, 1))
+  if base_c:
+    wts = np.roll(wts, -3 * (n_chroma // 12), axis=0)
+  out = np.ascontiguousarray(wts[:, : int(1 + n_fft / 2)], dtype=np.float32)
+  out.setflags(write=False)
+  return out

@@ -248,3 +248,126 @@ def zcr(y: jax.Array, frame_length: int, hop_length: int, center: bool, pad_mode
   padded = any(framing.pad_widths(y.shape[-1], frame_length, hop_length, center, pad_mode))
   return chunking.map_frames(lambda seg: _zcr_segments(seg, frame_length, hop_length, threshold), y,
                              frame_length, hop_length, center, pad_mode, chunk_frames=-1 if padded else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spectral contrast, polynomial fits, onset flux, chroma.
+
+
+def contrast_peaks(S: jax.Array, bands: tuple, axis: int) -> jax.Array:
+  """``(..., 2, n_bands + 1, n_frames)``: each band's mean of its ``n_q`` largest (peak, row 0) and
+  smallest (valley, row 1) magnitudes per frame (``top_k``; differentiable)."""
+  if axis == -2:
+    S = jnp.swapaxes(S, -1, -2)  # (..., n_frames, n_freq): one transpose, then bins are contiguous
+  peaks, valleys = [], []
+  for indices, n_q in bands:
+    lo, hi = indices[0], indices[-1] + 1
+    if indices == tuple(range(lo, hi)):
+      sub = jax.lax.slice_in_dim(S, lo, hi, axis=-1)
+    else:  # user frequencies out of order
+      sub = jnp.take(S, jnp.asarray(indices), axis=-1)
+    peaks.append(jnp.mean(jax.lax.top_k(sub, n_q)[0], axis=-1))
+    valleys.append(-jnp.mean(jax.lax.top_k(-sub, n_q)[0], axis=-1))
+  return jnp.stack([jnp.stack(peaks, axis=-2), jnp.stack(valleys, axis=-2)], axis=-3)
+
+
+def contrast_finish(pv: jax.Array, linear: bool, n_valid: jax.Array | None = None) -> jax.Array:
+  """Peak minus valley, linear or in dB (``power_to_db`` with ``top_db=80`` below each example's own
+  peak of each of the two arrays, librosa's defaults)."""
+  peak, valley = pv[..., 0, :, :], pv[..., 1, :, :]
+  if linear:
+    return peak - valley
+  return (db(peak, amin=1e-10, top_db=80.0, n_valid=n_valid)
+          - db(valley, amin=1e-10, top_db=80.0, n_valid=n_valid))
+
+
+@functools.lru_cache(maxsize=32)
+def _poly_pinv(freq: tuple, order: int) -> np.ndarray:
+  """``(order + 1, n_freq)`` least-squares map of ``np.polyfit(freq, ·, order)`` (columns scaled as
+  polyfit does, float64)."""
+  x = np.asarray(freq, dtype=float)
+  lhs = np.vander(x, order + 1)
+  scale = np.sqrt((lhs * lhs).sum(axis=0))
+  scale[scale == 0] = 1
+  return np.linalg.pinv(lhs / scale) / scale[:, None]
+
+
+def poly_fit(S: jax.Array, freq: np.ndarray, order: int, axis: int) -> jax.Array:
+  """``(..., order + 1, n_frames)`` polynomial coefficients (highest power first) of each frame."""
+  P = jnp.asarray(_poly_pinv(tuple(np.asarray(freq, dtype=float).tolist()), order), S.dtype)
+  spec = "kf,...tf->...kt" if axis == -1 else "kf,...ft->...kt"
+  return jnp.einsum(spec, P, S, precision=jax.lax.Precision.HIGHEST)
+
+
+def _max_filter_freq(S: jax.Array, size: int) -> jax.Array:
+  """``scipy.ndimage.maximum_filter1d(S, size, axis=-2)`` (mode ``"reflect"``)."""
+  left, right = size // 2, size - size // 2 - 1
+  n = S.shape[-2]
+  idx = np.arange(-left, n + right)
+  idx = np.where(idx < 0, -idx - 1, idx)
+  idx = np.where(idx >= n, 2 * n - idx - 1, idx)
+  idx = np.clip(idx, 0, n - 1)  # sizes beyond 2·n reflect again; clipping is what scipy does for n == 1
+  P = S[..., idx, :]
+  out = P[..., 0:n, :]
+  for k in range(1, size):
+    out = jnp.maximum(out, P[..., k:k + n, :])
+  return out
+
+
+def _detrend(x: jax.Array) -> jax.Array:
+  """``scipy.signal.lfilter([1, -1], [1, -0.99], x, axis=-1)``."""
+  d = jnp.concatenate([x[..., :1], x[..., 1:] - x[..., :-1]], axis=-1)
+
+  def step(carry, v):
+    carry = v + 0.99 * carry
+    return carry, carry
+
+  _, out = jax.lax.scan(step, jnp.zeros_like(d[..., 0]), jnp.moveaxis(d, -1, 0))
+  return jnp.moveaxis(out, 0, -1)
+
+
+def flux(S: jax.Array, *, lag: int, max_size: int, ref: jax.Array | None, aggregate: str,
+         channels: tuple | None, delay: int, detrend: bool, truncate: bool) -> jax.Array:
+  """The spectral flux of a (log-)spectrogram ``S`` ``(..., n_bins, n_frames)``:
+  ``max(0, S[:, t] - ref[:, t - lag])`` aggregated over bins (or channels), delayed by
+  ``lag + delay`` frames; ``(..., n_channels, n_frames)``. ``channels``: ``(start, stop, step)``
+  triples or ``None``. Arguments are assumed checked."""
+  if ref is None:
+    ref = S if max_size == 1 else _max_filter_freq(S, max_size)
+  env = jnp.maximum(0.0, S[..., lag:] - ref[..., :-lag])
+  reduce = jnp.mean if aggregate == "mean" else jnp.median
+  if channels is None:
+    env = reduce(env, axis=-2, keepdims=True)
+  else:
+    env = jnp.stack([reduce(env[..., slice(*sl), :], axis=-2) for sl in channels], axis=-2)
+  env = jnp.pad(env, [(0, 0)] * (env.ndim - 1) + [(lag + delay, 0)])
+  if detrend:
+    env = _detrend(env)
+  if truncate:
+    env = env[..., :S.shape[-1]]
+  return env
+
+
+def p_normalize(x: jax.Array, norm: float | None, axis: int) -> jax.Array:
+  """librosa's ``util.normalize`` (``fill=None``): slices below the dtype's tiny keep their values."""
+  if norm is None:
+    return x
+  mag = jnp.abs(x)
+  if norm == np.inf:
+    length = mag.max(axis=axis, keepdims=True)
+  else:
+    length = _ops.safe_pow(jnp.sum(_ops.safe_pow(mag, norm), axis=axis, keepdims=True), 1.0 / norm)
+  tiny = jnp.finfo(x.dtype).tiny
+  return x / jnp.where(length < tiny, 1.0, length)
+
+
+def chroma_reduce(S: jax.Array, axis: int, cfg: dict, n_fft: int) -> jax.Array:
+  """The chroma of a power spectrum with frequency axis ``axis`` (-1: the core's chunks, -2: the public
+  layout) -> ``(..., n_chroma, n_frames)`` (the registry's reducer of ``chroma_stft``)."""
+  fb = jnp.asarray(filters.chroma_np(float(cfg["sr"]), n_fft, cfg["n_chroma"], cfg["tuning"], cfg["ctroct"],
+                              cfg["octwidth"], 2.0, cfg["base_c"]), S.dtype)
+  if axis == -1:  # frames × bins times bins × chroma: a plain matrix product, normalised, then transposed
+    raw = jnp.einsum("...tf,cf->...tc", S, fb, precision=jax.lax.Precision.HIGHEST)
+    return jnp.swapaxes(p_normalize(raw, cfg["chroma_norm"], -1), -1, -2)
+  raw = jnp.einsum("...ft,cf->...ct", S, fb, precision=jax.lax.Precision.HIGHEST)
+  return p_normalize(raw, cfg["chroma_norm"], -2)

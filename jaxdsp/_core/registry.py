@@ -188,10 +188,9 @@ _ENTRIES = (
 
 
 def _onset_finish(M, cfg, n_valid):
-  from jaxdsp import onset  # pylint: disable=import-outside-toplevel  (jaxdsp.onset imports the core)
   S = reducers.db(M, amin=1e-10, top_db=80.0, n_valid=n_valid)
-  return onset.flux(S, lag=1, max_size=1, ref=None, aggregate="mean", channels=None, delay=cfg["onset_delay"],
-                    detrend=False, truncate=True)[..., 0, :]
+  return reducers.flux(S, lag=1, max_size=1, ref=None, aggregate="mean", channels=None, delay=cfg["onset_delay"],
+                       detrend=False, truncate=True)[..., 0, :]
 
 
 _ENTRIES += (
@@ -217,11 +216,6 @@ def _p_norm(value: Any, name: str) -> float | None:
   return float(value)
 
 
-def _chroma(S, axis, cfg, n_fft):
-  from jaxdsp import chroma  # pylint: disable=import-outside-toplevel  (jaxdsp.chroma imports the core)
-  return chroma.chroma_reduce(S, axis, cfg, n_fft)
-
-
 OPTIONS.update({
     "n_chroma": Option(12, _checks.positive_int, "number of chroma bins"),
     "tuning": Option(0.0, _real, "chroma: tuning offset in fractions of a chroma bin"),
@@ -231,35 +225,29 @@ OPTIONS.update({
     "base_c": Option(True, _flag, "chroma filterbank: start at C (else A)"),
 })
 _ENTRIES += (
-    Feature("chroma_stft", "power", lambda ctx, cfg: _chroma(ctx.power, ctx.axis, cfg, ctx.n_fft),
+    Feature("chroma_stft", "power", lambda ctx, cfg: reducers.chroma_reduce(ctx.power, ctx.axis, cfg, ctx.n_fft),
             {"sr": 22050, "n_chroma": 12, "tuning": 0.0, "chroma_norm": math.inf, "ctroct": 5.0, "octwidth": 2.0,
              "base_c": True},
-            from_S=lambda S, cfg, n_fft: _chroma(S, -2, cfg, n_fft),
+            from_S=lambda S, cfg, n_fft: reducers.chroma_reduce(S, -2, cfg, n_fft),
             doc="chromagram of the power spectrogram (librosa's chroma_stft, tuning 0 unless given)"),
 )
 # --- end constant-Q and chroma ---
 # --- helpers and conversions ---
-def _spectral_shape():
-  from jaxdsp import spectral_shape  # pylint: disable=import-outside-toplevel  (it imports the core)
-  return spectral_shape
-
-
 def _contrast_bands(cfg, n_fft):
   freq = np.fft.rfftfreq(n_fft, 1.0 / cfg["sr"])
-  return _spectral_shape().contrast_bands(freq, cfg["sr"], cfg["contrast_fmin"], cfg["n_bands"], cfg["quantile"])
+  return filters.contrast_bands(freq, cfg["sr"], cfg["contrast_fmin"], cfg["n_bands"], cfg["quantile"])
 
 
 def _contrast(ctx, cfg):
-  return _spectral_shape().contrast_peaks(ctx.magnitude, _contrast_bands(cfg, ctx.n_fft), ctx.axis)
+  return reducers.contrast_peaks(ctx.magnitude, _contrast_bands(cfg, ctx.n_fft), ctx.axis)
 
 
 def _contrast_from_S(S, cfg, n_fft):
-  shape = _spectral_shape()
-  return shape.contrast_finish(shape.contrast_peaks(S, _contrast_bands(cfg, n_fft), -2), cfg["linear"])
+  return reducers.contrast_finish(reducers.contrast_peaks(S, _contrast_bands(cfg, n_fft), -2), cfg["linear"])
 
 
 def _poly(S, axis, cfg, n_fft):
-  return _spectral_shape().poly_fit(S, np.fft.rfftfreq(n_fft, 1.0 / cfg["sr"]), cfg["poly_order"], axis)
+  return reducers.poly_fit(S, np.fft.rfftfreq(n_fft, 1.0 / cfg["sr"]), cfg["poly_order"], axis)
 
 
 def _contrast_check(cfg):
@@ -278,7 +266,7 @@ OPTIONS.update({
 _ENTRIES += (
     Feature("spectral_contrast", "magnitude", _contrast,
             {"sr": 22050, "contrast_fmin": 200.0, "n_bands": 6, "quantile": 0.02, "linear": False},
-            finish=lambda pv, cfg, n_valid: _spectral_shape().contrast_finish(pv, cfg["linear"], n_valid),
+            finish=lambda pv, cfg, n_valid: reducers.contrast_finish(pv, cfg["linear"], n_valid),
             from_S=_contrast_from_S, doc="octave-band peak minus valley, in dB (librosa's spectral_contrast)"),
     Feature("poly_features", "magnitude", lambda ctx, cfg: _poly(ctx.magnitude, ctx.axis, cfg, ctx.n_fft),
             {"sr": 22050, "poly_order": 1}, from_S=lambda S, cfg, n_fft: _poly(S, -2, cfg, n_fft),
