@@ -3,21 +3,12 @@ what it prints holds: formulas agree, losses fall, logs and checkpoints appear. 
 CNN examples run with their DEFAULT arguments (which take seconds), the others with ``--quick``."""
 
 import glob
-import importlib.util
 import os
 
 import numpy as np
 
-from example_runner import EXAMPLES
+from example_runner import run_default
 from example_runner import run_example
-
-
-def run_default(name, out):
-  """``examples/<name>.py``'s ``main(["--out", out])``: every other argument at its default."""
-  spec = importlib.util.spec_from_file_location(f"example_{name}_default", EXAMPLES / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.main(["--out", str(out)])
 
 
 def test_perceptron_example(tmp_path):
