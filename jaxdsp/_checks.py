@@ -129,6 +129,29 @@ def positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float
   return float(value)
 
 
+def real_number(value: Any, name: str) -> float:
+  """A finite real Python (or NumPy) scalar, as a float."""
+  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+    raise TypeError(f"{name} must be a finite real number (a Python scalar), got {value!r}")
+  return float(value)
+
+
+def p_norm(value: Any, name: str = "norm") -> float | None:
+  """A p-norm order (a positive number; ``np.inf`` for the maximum) or ``None``."""
+  if value is None:
+    return None
+  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+    raise ValueError(f"{name} must be a positive number (1, 2, np.inf) or None, got {value!r}")
+  return float(value)
+
+
+def flag(value: Any, name: str) -> bool:
+  """A bool (Python or NumPy)."""
+  if not isinstance(value, (bool, np.bool_)):
+    raise TypeError(f"{name} must be a bool, got {value!r}")
+  return bool(value)
+
+
 def choice(value: Any, name: str, allowed: Iterable[Any]) -> Any:
   allowed = tuple(allowed)
   if value not in allowed:

@@ -37,14 +37,6 @@ from jaxdsp import _ops
 # Filterbanks (NumPy).
 
 
-def _check_p_norm(norm: Any, name: str = "norm") -> float | None:
-  if norm is None:
-    return None
-  if isinstance(norm, bool) or not isinstance(norm, (int, float, np.integer, np.floating)) or not norm > 0:
-    raise ValueError(f"{name} must be a positive number (1, 2, np.inf) or None, got {norm!r}")
-  return float(norm)
-
-
 def _tuning_value(tuning: Any, name: str = "tuning") -> float:
   if isinstance(tuning, bool) or not isinstance(tuning, (int, float, np.integer, np.floating)) or not math.isfinite(
       tuning):
@@ -89,7 +81,7 @@ def chroma_filterbank(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: floa
   ctroct = _tuning_value(ctroct, "ctroct")
   if octwidth is not None:
     octwidth = _checks.positive_number(octwidth, "octwidth")
-  norm = _check_p_norm(norm)
+  norm = _checks.p_norm(norm)
   if not isinstance(base_c, (bool, np.bool_)):
     raise TypeError(f"base_c must be a bool, got {base_c!r}")
   return _core.chroma_np(sr, n_fft, n_chroma, tuning, ctroct, octwidth, norm, bool(base_c))
@@ -189,7 +181,7 @@ def _check_chroma_cqt(sr, hop_length, fmin, norm, threshold, n_chroma, n_octaves
   if bins_per_octave % n_chroma:
     raise ValueError(f"bins_per_octave={bins_per_octave} must be an integer multiple of n_chroma={n_chroma}")
   _checks.choice(cqt_mode, "cqt_mode", ("full", "hybrid"))
-  norm = _check_p_norm(norm)
+  norm = _checks.p_norm(norm)
   if threshold is not None:
     threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
   if window is not None:
@@ -307,7 +299,7 @@ def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike |
   if win_len_smooth:
     win = _core.window_array(smoothing_window, win_len_smooth + 2, False)
     win = win / win.sum()
-  norm = _check_p_norm(norm)
+  norm = _checks.p_norm(norm)
   chroma = chroma_cqt(y, sr=sr, C=C, hop_length=hop_length, fmin=fmin, tuning=tuning, norm=None, n_chroma=n_chroma,
                       n_octaves=n_octaves, cqt_mode=cqt_mode, window=window, bins_per_octave=bins_per_octave)
   return _cens(chroma, None if win is None else tuple(win.tolist()), norm)

@@ -90,14 +90,8 @@ def cqt_frequencies(n_bins: int, *, fmin: float, bins_per_octave: int = 12, tuni
   n_bins = _checks.positive_int(n_bins, "n_bins")
   fmin = _checks.positive_number(fmin, "fmin")
   bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
-  tuning = _real(tuning, "tuning")
+  tuning = _checks.real_number(tuning, "tuning")
   return 2.0 ** (tuning / bins_per_octave) * fmin * 2.0 ** (np.arange(n_bins, dtype=float) / bins_per_octave)
-
-
-def _real(value: Any, name: str) -> float:
-  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
-    raise TypeError(f"{name} must be a finite real number (a Python scalar), got {value!r}")
-  return float(value)
 
 
 def _relative_bandwidth(freqs: np.ndarray) -> np.ndarray:
@@ -218,14 +212,8 @@ def wavelet_filterbank(*, freqs: ArrayLike, sr: float = 22050, window: str = "ha
   Compare ``librosa.filters.wavelet``.
   """
   lengths, _ = wavelet_lengths(freqs=freqs, sr=sr, window=window, filter_scale=filter_scale, gamma=gamma, alpha=alpha)
-  _check_norm(norm)
+  _checks.p_norm(norm)
   return _wavelets(np.asarray(freqs, dtype=float), lengths, float(sr), window, norm, bool(pad_fft)), lengths
-
-
-def _check_norm(norm: Any) -> None:
-  if norm is not None and (isinstance(norm, bool) or not isinstance(norm, (int, float, np.integer, np.floating))
-                           or not norm > 0):
-    raise ValueError(f"norm must be a positive number (1, 2, np.inf) or None, got {norm!r}")
 
 
 def _sparsify_rows(x: np.ndarray, quantile: float) -> np.ndarray:
@@ -373,11 +361,10 @@ def check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_s
   fmin = _C1 if fmin is None else _checks.positive_number(fmin, "fmin")
   n_bins = _checks.positive_int(n_bins, "n_bins")
   bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
-  tuning = _real(tuning, "tuning")
+  tuning = _checks.real_number(tuning, "tuning")
   filter_scale = _checks.positive_number(filter_scale, "filter_scale")
-  _check_norm(norm)
-  norm = None if norm is None else float(norm)
-  sparsity = _real(sparsity, "sparsity")
+  norm = _checks.p_norm(norm)
+  sparsity = _checks.real_number(sparsity, "sparsity")
   if not 0.0 <= sparsity < 1.0:
     raise ValueError(f"sparsity must be in [0, 1), got {sparsity!r}")
   _checks.choice(window, "window", tuple(_WINDOW_BANDWIDTHS))

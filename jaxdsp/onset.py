@@ -100,8 +100,8 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
   n_fft = _checks.positive_int(n_fft, "n_fft")
   hop_length = _checks.positive_int(hop_length, "hop_length")
   aggregate = _aggregate_name(aggregate)
-  detrend = _flag(detrend, "detrend")
-  center = _flag(center, "center")
+  detrend = _checks.flag(detrend, "detrend")
+  center = _checks.flag(center, "center")
   delay = n_fft // (2 * hop_length) if center else 0
   _core.y_or_S(y, S)
   if S is None:
@@ -125,12 +125,6 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
                                              "truncate"))
 def _flux_jit(S, ref, **kw):
   return _core.flux(S, ref=ref, **kw)
-
-
-def _flag(value: Any, name: str) -> bool:
-  if not isinstance(value, (bool, np.bool_)):
-    raise TypeError(f"{name} must be a bool, got {value!r}")
-  return bool(value)
 
 
 def onset_strength(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None,

@@ -74,12 +74,6 @@ def _phase_scan_jvp(primals, tangents):
   return _phase_scan(*primals), d_phase
 
 
-def _real(value: Any, name: str) -> float:
-  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
-    raise TypeError(f"{name} must be a finite real number (a Python scalar), got {value!r}")
-  return float(value)
-
-
 def _n_samples(n_samples: Any, n_frames: int) -> int:
   if n_samples is None:
     return n_frames
@@ -226,7 +220,7 @@ def harmonic_synth(f0: ArrayLike, *, amplitudes: ArrayLike, sr: float, n_samples
   amplitudes = _checks.as_signal(amplitudes, "amplitudes", min_ndim=2)
   sr = _checks.sample_rate(sr)
   _checks.choice(upsample_method, "upsample_method", _UPSAMPLE_METHODS)
-  _real(initial_phase, "initial_phase")
+  _checks.real_number(initial_phase, "initial_phase")
   _frames(amplitudes, "amplitudes", f0.shape[-1])
   n = _n_samples(n_samples, f0.shape[-1])
   _to_audio_rate(f0, n, None, "f0")
@@ -339,7 +333,7 @@ def wavetable_synth(f0: ArrayLike, *, wavetable: ArrayLike, sr: float, amplitude
   table = _checks.as_signal(wavetable, "wavetable")
   sr = _checks.sample_rate(sr)
   _checks.choice(upsample_method, "upsample_method", _UPSAMPLE_METHODS)
-  _real(initial_phase, "initial_phase")
+  _checks.real_number(initial_phase, "initial_phase")
   if table.shape[-1] < 2:
     raise ValueError(f"wavetable must hold at least 2 samples, got shape {table.shape}")
   n = _n_samples(n_samples, f0.shape[-1])

@@ -42,12 +42,6 @@ def _fraction(value: Any, name: str) -> float:
   return float(value)
 
 
-def _flag(value: Any, name: str) -> bool:
-  if not isinstance(value, (bool, np.bool_)):
-    raise TypeError(f"{name} must be a bool, got {value!r}")
-  return bool(value)
-
-
 def _mel_norm(value: Any, name: str) -> Any:
   if value is None or value == "slaney":
     return value
@@ -72,7 +66,7 @@ OPTIONS: dict[str, Option] = {
     "n_mels": Option(128, _checks.positive_int, "number of mel bands"),
     "fmin": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True), "lowest mel edge (Hz)"),
     "fmax": Option(None, _number_or_none(_checks.positive_number), "highest mel edge (Hz), default sr / 2"),
-    "htk": Option(False, _flag, "HTK mel scale instead of Slaney's"),
+    "htk": Option(False, _checks.flag, "HTK mel scale instead of Slaney's"),
     "mel_norm": Option("slaney", _mel_norm, "mel filter normalisation: 'slaney', a p-norm or None"),
     "n_mfcc": Option(20, _checks.positive_int, "number of MFCCs"),
     "lifter": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True), "cepstral liftering"),
@@ -82,7 +76,7 @@ OPTIONS: dict[str, Option] = {
     "amin": Option(1e-10, _checks.positive_number, "floor before the logarithm"),
     "roll_percent": Option(0.85, _fraction, "roll-off fraction, in (0, 1)"),
     "p": Option(2.0, _checks.positive_number, "bandwidth order, > 0"),
-    "norm": Option(True, _flag, "bandwidth: normalise each frame's spectrum to sum 1"),
+    "norm": Option(True, _checks.flag, "bandwidth: normalise each frame's spectrum to sum 1"),
     "zcr_threshold": Option(1e-10, lambda v, n: _checks.positive_number(v, n, allow_zero=True),
                             "amplitudes at or below it count as zero in the zero-crossing rate"),
     "zcr_pad_mode": Option("edge", lambda v, n: v, "centre padding of the zero-crossing rate"),
@@ -202,27 +196,15 @@ _ENTRIES += (
 
 
 # --- constant-Q and chroma ---
-def _real(value: Any, name: str) -> float:
-  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
-    raise TypeError(f"{name} must be a finite real number, got {value!r}")
-  return float(value)
-
-
-def _p_norm(value: Any, name: str) -> float | None:
-  if value is None:
-    return None
-  if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
-    raise ValueError(f"{name} must be a positive number (1, 2, inf) or None, got {value!r}")
-  return float(value)
 
 
 OPTIONS.update({
     "n_chroma": Option(12, _checks.positive_int, "number of chroma bins"),
-    "tuning": Option(0.0, _real, "chroma: tuning offset in fractions of a chroma bin"),
-    "chroma_norm": Option(math.inf, _p_norm, "chroma: per-frame p-norm (inf: the maximum) or None"),
-    "ctroct": Option(5.0, _real, "chroma filterbank: centre octave of the octave weighting"),
+    "tuning": Option(0.0, _checks.real_number, "chroma: tuning offset in fractions of a chroma bin"),
+    "chroma_norm": Option(math.inf, _checks.p_norm, "chroma: per-frame p-norm (inf: the maximum) or None"),
+    "ctroct": Option(5.0, _checks.real_number, "chroma filterbank: centre octave of the octave weighting"),
     "octwidth": Option(2.0, _number_or_none(_checks.positive_number), "chroma filterbank: octave width, or None"),
-    "base_c": Option(True, _flag, "chroma filterbank: start at C (else A)"),
+    "base_c": Option(True, _checks.flag, "chroma filterbank: start at C (else A)"),
 })
 _ENTRIES += (
     Feature("chroma_stft", "power", lambda ctx, cfg: reducers.chroma_reduce(ctx.power, ctx.axis, cfg, ctx.n_fft),
@@ -260,7 +242,7 @@ OPTIONS.update({
     "contrast_fmin": Option(200.0, _checks.positive_number, "spectral contrast: upper edge of the first band (Hz)"),
     "n_bands": Option(6, _checks.positive_int, "spectral contrast: number of octave bands"),
     "quantile": Option(0.02, _fraction, "spectral contrast: fraction of a band's bins for its peak and valley"),
-    "linear": Option(False, _flag, "spectral contrast: peak - valley instead of their dB difference"),
+    "linear": Option(False, _checks.flag, "spectral contrast: peak - valley instead of their dB difference"),
     "poly_order": Option(1, _checks.nonnegative_int, "poly_features: polynomial degree"),
 })
 _ENTRIES += (
