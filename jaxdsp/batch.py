@@ -26,7 +26,9 @@ Output format (``out`` is a directory)::
                              it, holding one ``<name>.npy`` per feature and ``__paths__.npy``;
                              ``<R>``: 8 hex digits drawn per run, so runs never share a name
     out/.lock                the advisory lock of the running ``extract`` (".lock-<process_index>"
-                             with several processes)
+                             with several processes): ``flock`` on POSIX, ``msvcrt.locking`` on
+                             Windows, elsewhere the file ``.lock-excl`` created exclusively, holding
+                             ``pid@host`` (taken over once that pid no longer runs)
 
 ``manifest.json``::
 
@@ -82,6 +84,7 @@ import signal
 import tempfile
 import threading
 import time
+import types
 import warnings
 from typing import Any, Iterable, Sequence
 
@@ -270,41 +273,156 @@ def _lock_path(out: str, process_index: int, process_count: int) -> str:
   return os.path.join(out, ".lock" if process_count == 1 else f".lock-{process_index}")
 
 
+# Which lock _DirLock takes: None picks the best the system has ("flock" on POSIX, "msvcrt" on
+# Windows, else "excl"); tests set "excl" to exercise the portable fallback.
+LOCK_KIND: str | None = None
+
+
+def _lock_kind() -> str:
+  if LOCK_KIND is not None:
+    return LOCK_KIND
+  try:
+    import fcntl  # pylint: disable=import-outside-toplevel,unused-import  # POSIX
+    return "flock"
+  except ImportError:  # pragma: no cover - Windows
+    pass
+  try:  # pragma: no cover - Windows
+    import msvcrt  # pylint: disable=import-outside-toplevel,unused-import
+    return "msvcrt"
+  except ImportError:  # pragma: no cover
+    return "excl"
+
+
+def _pid_alive(pid: int) -> bool:
+  """Whether process ``pid`` runs on this machine (a pid we may not signal counts as running)."""
+  if pid <= 0:
+    return False
+  if os.name == "nt":  # pragma: no cover - Windows: os.kill(pid, 0) would terminate the process
+    import ctypes  # pylint: disable=import-outside-toplevel
+    handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+      return False
+    code = ctypes.c_ulong()
+    ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+    ctypes.windll.kernel32.CloseHandle(handle)
+    return code.value == 259  # STILL_ACTIVE
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
+
+
 class _DirLock:
-  """An advisory lock (``fcntl.flock``) on a lock file in the output directory, held for a whole
-  run: a second run on the same directory (and process index) fails at once with
-  :class:`OutputInUseError`, or waits for the first to finish (``wait``). The lock file keeps the
-  holder's pid for the message. Where ``fcntl`` is missing (Windows) there is no lock."""
+  """An advisory lock on a lock file in the output directory, held for a whole run: a second run
+  on the same directory (and process index) fails at once with :class:`OutputInUseError`, or
+  waits for the first to finish (``wait``). The lock file keeps the holder's pid for the message.
+
+  Three kinds (``_lock_kind``): ``fcntl.flock`` on POSIX; ``msvcrt.locking`` on Windows (both
+  released by the system when the holder dies); elsewhere an exclusively created lock file
+  (``O_CREAT | O_EXCL``, ``<path>-excl``) holding ``pid@host``, removed on release, and taken over
+  when its pid no longer runs on this host (a stale lock of a killed run).
+  """
+
+  POLL_SECONDS = 0.2
 
   def __init__(self, path: str, out: str, wait: bool):
-    self.fd = None
-    try:
-      import fcntl  # pylint: disable=import-outside-toplevel  # POSIX only
-    except ImportError:  # pragma: no cover - Windows
+    self.fd, self.excl_path, self.out = None, None, out
+    kind = _lock_kind()
+    if kind == "excl":
+      self._excl(path + "-excl", wait)
       return
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags, 0o644)
     try:
-      try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-      except BlockingIOError:
-        if not wait:
-          holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-          holder = f" (pid {holder})" if holder.isdigit() else ""
-          raise OutputInUseError(f"out: {out!r} is in use by another jaxdsp extract run{holder}; wait for it to "
-                                 f"finish, or pass wait=True (jaxdsp extract --wait)") from None
-        fcntl.flock(fd, fcntl.LOCK_EX)
+      if kind == "flock":
+        import fcntl  # pylint: disable=import-outside-toplevel  # POSIX only
+        try:
+          fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+          if not wait:
+            self._in_use(os.pread(fd, 64, 0).decode("ascii", "replace"))
+          fcntl.flock(fd, fcntl.LOCK_EX)
+      else:  # pragma: no cover - Windows
+        import msvcrt  # pylint: disable=import-outside-toplevel
+        os.lseek(fd, 1 << 20, os.SEEK_SET)  # lock a byte past the pid, which stays readable
+        while True:
+          try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            break
+          except OSError:
+            if not wait:
+              os.lseek(fd, 0, os.SEEK_SET)
+              self._in_use(os.read(fd, 64).decode("ascii", "replace"))
+            time.sleep(self.POLL_SECONDS)
       os.ftruncate(fd, 0)
-      os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+      os.lseek(fd, 0, os.SEEK_SET)
+      os.write(fd, f"{os.getpid()}\n".encode("ascii"))
     except BaseException:
       os.close(fd)
       raise
     self.fd = fd
 
+  def _in_use(self, holder: str) -> None:
+    pid = holder.strip().split("@")[0]
+    holder = f" (pid {holder.strip()})" if pid.isdigit() else ""
+    raise OutputInUseError(f"out: {self.out!r} is in use by another jaxdsp extract run{holder}; wait for it to "
+                           f"finish, or pass wait=True (jaxdsp extract --wait)") from None
+
+  def _excl(self, path: str, wait: bool) -> None:
+    import socket  # pylint: disable=import-outside-toplevel
+    me = f"{os.getpid()}@{socket.gethostname()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    while True:
+      try:
+        fd = os.open(path, flags, 0o644)
+      except FileExistsError:
+        try:
+          with open(path, encoding="ascii", errors="replace") as f:
+            holder = f.read(128).strip()
+        except FileNotFoundError:
+          continue  # released meanwhile
+        pid, _, host = holder.partition("@")
+        # A lock file whose pid is dead on this host is stale (a killed run): removed and taken.
+        # An empty one may be a run between creating and writing it: stale only when old.
+        stale = (pid.isdigit() and host == socket.gethostname() and not _pid_alive(int(pid))) or (
+            not holder and time.time() - _mtime(path) > 10.0)
+        if stale:
+          try:
+            os.unlink(path)
+          except FileNotFoundError:
+            pass
+          continue
+        if not wait:
+          self._in_use(holder)
+        time.sleep(self.POLL_SECONDS)
+        continue
+      try:
+        os.write(fd, f"{me}\n".encode("ascii"))
+      finally:
+        os.close(fd)
+      self.excl_path = path
+      return
+
   def release(self) -> None:
     if self.fd is not None:
-      os.close(self.fd)  # closing the last descriptor releases the flock
+      os.close(self.fd)  # closing the last descriptor releases the flock / msvcrt lock
       self.fd = None
+    if self.excl_path is not None:
+      try:
+        os.unlink(self.excl_path)
+      except FileNotFoundError:
+        pass
+      self.excl_path = None
+
+
+def _mtime(path: str) -> float:
+  try:
+    return os.stat(path).st_mtime
+  except OSError:
+    return time.time()
 
 
 def _remove_orphans(out: str, process_index: int, manifest_name: str) -> None:
@@ -587,6 +705,43 @@ def _mesh(devices: Any) -> jax.sharding.Mesh:
 # The driver.
 
 
+def _settings(features: Any, *, sr: Any, n_fft: Any, hop_length: Any, center: Any, pad_mode: Any,
+              memory_budget: Any, options: dict[str, Any], who: str) -> Any:
+  """Checks the settings of :func:`extract` or :func:`feature_pieces` (before any file or signal is
+  touched; the options by tracing ``features`` once, without compiling) and derives the feature
+  core's requests for whole batches and for pieces (``_piece_requests``)."""
+  names = _core.feature_names(features, "features")
+  unknown = set(options) - set(_FEATURE_OPTIONS)
+  if unknown:
+    raise TypeError(f"{who} got unexpected options {sorted(unknown)}; allowed: {_FEATURE_OPTIONS}")
+  if "window" in options and not isinstance(options["window"], str):
+    raise ValueError(f"window must be a window name for {who}, got {options['window']!r}")
+  sr = _checks.sample_rate(sr)
+  sr = int(sr) if sr == int(sr) else sr
+  n_fft = _checks.positive_int(n_fft, "n_fft")
+  hop_length = _checks.positive_int(hop_length, "hop_length")
+  memory_budget = _checks.positive_int(memory_budget, "memory_budget")
+  if not isinstance(center, (bool, np.bool_)):
+    raise TypeError(f"center must be a bool, got {center!r}")
+  center = bool(center)
+  _checks.choice(pad_mode, "pad_mode", _core.PAD_MODES)
+  jax.eval_shape(functools.partial(fused.features, sr=sr, names=names, n_fft=n_fft, hop_length=hop_length,
+                                   center=center, pad_mode=pad_mode, **options),
+                 jax.ShapeDtypeStruct((2 * n_fft,), jnp.float32))
+  # The rows are padded on the host, so the device frames them uncentred.
+  spec = _core.StftSpec(n_fft, hop_length, options.get("win_length") or n_fft, False, "constant")
+  shared = {k: v for k, v in options.items() if k in _core.SHARED_OPTIONS}
+  shared.setdefault("onset_delay", _core.onset_delay(n_fft, hop_length, center))
+  requests = tuple((name, _core.config(name, dict(shared, sr=sr, zcr_pad_mode="constant"))) for name in names)
+  piece_requests, finish, raw = _piece_requests(requests)
+  return types.SimpleNamespace(
+      names=names, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode,
+      memory_budget=memory_budget, spec=spec, requests=requests, piece_requests=piece_requests, finish=finish,
+      raw=raw, window=options.get("window", "hann"),
+      # librosa edge-pads for the zero-crossing rate when centring: the rows are re-padded on the device.
+      zcr_left=n_fft // 2 if center and "zero_crossing_rate" in names else None)
+
+
 def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, out: str | os.PathLike,
             sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, center: bool = True,
             pad_mode: str = "constant", batch_size: int | None = None, devices: Any = None,
@@ -604,12 +759,17 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   of the whole file (the ``top_db`` peak of ``spectrogram_db`` and ``mfcc`` is taken over the whole
   file afterwards). Results are streamed to disk batch by batch, into shards that each close after
   at most 256 files or 2 s, and then enter the manifest (format: see the module docstring). A file
-  that cannot be decoded (missing, empty, corrupt, truncated, too short) or whose batch runs out of
-  memory is recorded as failed with its error and the run goes on. Running again into the same
+  that cannot be decoded (missing, empty, corrupt, truncated, too short) is recorded as failed with
+  its error and the run goes on. A batch that runs out of memory (a host ``MemoryError`` or XLA's
+  ``RESOURCE_EXHAUSTED``) is computed again in halves, down to one file per batch, then that file in
+  pieces of halving size (equal features); only a file still out of memory in pieces of one frame,
+  or one whose batch fails otherwise, is recorded as failed. Running again into the same
   ``out`` resumes: finished files whose shard rows check out are skipped.
 
   One run at a time per output directory: a run holds an advisory lock (``fcntl.flock`` on
-  ``out/.lock``) from start to end; a second run fails at once with :class:`OutputInUseError`
+  ``out/.lock``; ``msvcrt.locking`` on Windows; elsewhere an exclusively created ``out/.lock-excl``
+  holding ``pid@host``, taken over when that pid is dead) from start to end; a second run fails at
+  once with :class:`OutputInUseError`
   naming the directory, or with ``wait=True`` waits for the first to finish and then resumes.
   Holding the lock, a run removes the shards that no manifest mentions (left by killed runs).
 
@@ -651,37 +811,17 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
     (173,)
   """
   t_start = time.perf_counter()
-  names = _core.feature_names(features, "features")
-  unknown = set(options) - set(_FEATURE_OPTIONS)
-  if unknown:
-    raise TypeError(f"extract got unexpected options {sorted(unknown)}; allowed: {_FEATURE_OPTIONS}")
-  if "window" in options and not isinstance(options["window"], str):
-    raise ValueError(f"window must be a window name for extract, got {options['window']!r}")
-  sr = _checks.sample_rate(sr)
-  sr = int(sr) if sr == int(sr) else sr
-  n_fft = _checks.positive_int(n_fft, "n_fft")
-  hop_length = _checks.positive_int(hop_length, "hop_length")
+  st = _settings(features, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode,
+                 memory_budget=memory_budget, options=options, who="extract")
+  names, sr, n_fft, hop_length, center, memory_budget = st.names, st.sr, st.n_fft, st.hop_length, st.center, \
+      st.memory_budget
+  spec, requests, piece_requests, finish, raw = st.spec, st.requests, st.piece_requests, st.finish, st.raw
+  zcr_left, window = st.zcr_left, st.window
   batch_size = _checks.positive_int(batch_size, "batch_size", allow_none=True)
-  memory_budget = _checks.positive_int(memory_budget, "memory_budget")
-  for flag, value in (("center", center), ("wait", wait)):
-    if not isinstance(value, (bool, np.bool_)):
-      raise TypeError(f"{flag} must be a bool, got {value!r}")
-  center, wait = bool(center), bool(wait)
-  _checks.choice(pad_mode, "pad_mode", _core.PAD_MODES)
+  if not isinstance(wait, (bool, np.bool_)):
+    raise TypeError(f"wait must be a bool, got {wait!r}")
+  wait = bool(wait)
   num_workers = min(8, os.cpu_count() or 2) if num_workers is None else _checks.positive_int(num_workers, "num_workers")
-  # Checks every option once (tracing only, no compilation) before any file is touched.
-  jax.eval_shape(functools.partial(fused.features, sr=sr, names=names, n_fft=n_fft, hop_length=hop_length,
-                                   center=center, pad_mode=pad_mode, **options),
-                 jax.ShapeDtypeStruct((2 * n_fft,), jnp.float32))
-  # The batch rows are padded on the host, so the device frames them uncentred.
-  spec = _core.StftSpec(n_fft, hop_length, options.get("win_length") or n_fft, False, "constant")
-  shared = {k: v for k, v in options.items() if k in _core.SHARED_OPTIONS}
-  shared.setdefault("onset_delay", _core.onset_delay(n_fft, hop_length, center))
-  requests = tuple((name, _core.config(name, dict(shared, sr=sr, zcr_pad_mode="constant"))) for name in names)
-  piece_requests, finish, raw = _piece_requests(requests)
-  # librosa edge-pads for the zero-crossing rate when centring: the rows are re-padded on the device.
-  zcr_left = n_fft // 2 if center and "zero_crossing_rate" in names else None
-  window = options.get("window", "hann")
   config = {"features": list(names), "sr": sr, "n_fft": n_fft, "hop_length": hop_length, "center": center,
             "pad_mode": pad_mode, **{k: options[k] for k in sorted(options)}}
 
@@ -758,11 +898,58 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
           raise results
         collected = _collect(results, decoded, sr)
       except _RUNTIME_ERRORS as e:
-        collected = {}, [], _failed_batch(decoded, e, memory_budget)
-      pending_writes.append(writer.submit(sink.add, *collected))
+        if not _out_of_memory(e):
+          collected = {}, [], _failed_batch(decoded, e, memory_budget)
+        else:  # again in halves (then in pieces); the decoding failures are recorded as they are
+          collected = {}, [], _failed_batch([d for d in decoded if d.error is not None], e, memory_budget)
+          pending_writes.append(writer.submit(sink.add, *collected))
+          retry_smaller([d for d in decoded if d.error is None])
+          collected = None
+      if collected is not None:
+        pending_writes.append(writer.submit(sink.add, *collected))
       while len(pending_writes) > 2:
         pending_writes.pop(0).result()
       counted(decoded)
+
+    def wait_writes() -> None:
+      for f in pending_writes:
+        f.result()
+      pending_writes.clear()
+
+    def retry_smaller(good: list[_Decoded]) -> None:
+      """A batch that ran out of memory, computed again in halves (synchronously), each half halved
+      again while it runs out of memory, down to one file per batch, then that file in pieces."""
+      if len(good) == 1:
+        wait_writes()
+        long_file(good[0], max(1, good[0].n_frames // 2))
+        return
+      half = len(good) // 2
+      for part in (good[:half], good[half:]):
+        try:
+          collected = _collect(*_dispatch(part, -(-len(part) // n_dev) * n_dev, sharding, compute, spec,
+                                           pad_mode, plan), sr)
+        except _RUNTIME_ERRORS as e:
+          if _out_of_memory(e):
+            retry_smaller(part)
+            continue
+          collected = {}, [], _failed_batch(part, e, memory_budget)
+        pending_writes.append(writer.submit(sink.add, *collected))
+
+    def long_file(d: _Decoded, piece_frames: int) -> None:
+      """One file in pieces of ``piece_frames``, halved while they run out of memory; recorded as
+      failed after one frame per piece ran out of memory, or after another runtime error."""
+      while True:
+        try:
+          _extract_long(d, sink=sink, piece_frames=piece_frames, n_dev=n_dev, mesh=mesh, sharding=sharding,
+                        spec=spec, window=window, zcr_left=zcr_left, requests=piece_requests, finish=finish,
+                        raw=raw, names=names, pad_mode=pad_mode, sr=sr)
+          return
+        except _RUNTIME_ERRORS as e:
+          if _out_of_memory(e) and piece_frames > 1:
+            piece_frames = max(1, piece_frames // 2)
+            continue
+          sink.add({}, [], _failed_batch([d], e, memory_budget))
+          return
 
     try:
       if todo:
@@ -795,12 +982,8 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
           in_flight = current
           for d in long:  # alone, in pieces, after everything queued before it is written
             drain()
-            for f in pending_writes:
-              f.result()
-            pending_writes.clear()
-            _extract_long(d, sink=sink, budget=budget, mesh=mesh, sharding=sharding, spec=spec, window=window,
-                          zcr_left=zcr_left, requests=piece_requests, finish=finish, raw=raw, names=names,
-                          pad_mode=pad_mode, sr=sr, memory_budget=memory_budget)
+            wait_writes()
+            long_file(d, budget.piece_frames)
             counted([d])
             d.y = None
         drain()
@@ -824,9 +1007,108 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
                        seconds=time.perf_counter() - t_start, audio_seconds=audio_samples / sr)
 
 
-# Errors of one batch's computation (the device or the host out of memory, an XLA failure): the
-# batch's files are recorded as failed and the run goes on.
+@dataclasses.dataclass
+class FeaturePieces:
+  """The features of one long signal, piece by piece (:func:`feature_pieces`): iterate for
+  ``(first frame, {name: array (..., frames of the piece)})`` in order.
+
+  Attributes:
+    n_frames: frames of the whole signal (as :func:`jaxdsp.features` gives them).
+    piece_frames: frames per piece (the last piece may hold fewer), from the memory budget.
+    n_pieces: number of pieces.
+  """
+
+  n_frames: int
+  piece_frames: int
+  n_pieces: int
+  _iterate: Any = dataclasses.field(repr=False)
+
+  def __iter__(self):
+    return self._iterate()
+
+
+def feature_pieces(y: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, sr: float = 22050,
+                   n_fft: int = 2048, hop_length: int = 512, center: bool = True, pad_mode: str = "constant",
+                   memory_budget: int = DEFAULT_MEMORY_BUDGET, devices: Any = None,
+                   **options: Any) -> FeaturePieces:
+  """Features of one signal in bounded memory: pieces of whole frames, as :func:`extract` computes
+  a file too long for its memory budget.
+
+  Each piece holds ``piece_frames`` frames of the padded signal (overlapping by ``n_fft -
+  hop_length`` samples), sized so that one computation (a piece per device) stays within
+  ``memory_budget``, so each piece's values equal the same frames of :func:`jaxdsp.features` on
+  the whole signal (float32 round-off). The caller consumes a piece at a time (e.g. decimates it
+  for a plot), so memory does not grow with the signal beyond the signal itself. Features that need
+  a whole-signal finishing step (``spectrogram_db`` and ``mfcc`` with ``top_db``, onset strength,
+  spectral contrast, ...) cannot be returned piece by piece: use :func:`extract`, which finishes
+  them over the whole file.
+
+  Args:
+    y: ``(n_samples,)`` float signal (host or device; it is read on the host).
+    features: names from :data:`jaxdsp.FEATURE_NAMES` without a whole-signal finishing step.
+    sr: sample rate of ``y``.
+    n_fft, hop_length, center, pad_mode: framing, as in :func:`jaxdsp.features`.
+    memory_budget: bytes one computation (``n_devices`` pieces) may take, estimated as
+      :func:`extract` does.
+    devices: ``None`` (all local devices), a number of local devices, or a list of devices.
+    **options: further options of :func:`jaxdsp.features` (``n_mels``, ``roll_percent``, ...).
+
+  Returns:
+    A :class:`FeaturePieces`: iterate it for ``(first frame, {name: (..., frames)})``.
+
+  Raises:
+    ValueError: a bad option, a signal without a frame, or a feature that needs a finishing step.
+    TypeError: an unknown option or a non-bool ``center``.
+
+  Examples:
+    >>> import numpy as np
+    >>> from jaxdsp import batch
+    >>> y = np.sin(np.arange(22050, dtype=np.float32) / 10)
+    >>> pieces = batch.feature_pieces(y, ("rms",), memory_budget=40_000, devices=1)
+    >>> pieces.n_frames, pieces.piece_frames, pieces.n_pieces
+    (44, 19, 3)
+    >>> [(start, v["rms"].shape) for start, v in pieces]
+    [(0, (19,)), (19, (19,)), (38, (6,))]
+  """
+  st = _settings(features, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode,
+                 memory_budget=memory_budget, options=options, who="feature_pieces")
+  if st.finish or st.raw:
+    raise ValueError(f"features: {sorted(set(st.finish) | set(st.raw))} need a finishing step over the whole "
+                     "signal and cannot be returned piece by piece (use jaxdsp.batch.extract)")
+  y = np.asarray(y)
+  if y.ndim != 1 or not np.issubdtype(y.dtype, np.floating):
+    raise ValueError(f"y must be a 1-D float signal, got shape {y.shape} and dtype {y.dtype}")
+  y = y.astype(np.float32, copy=False)
+  n = y.shape[-1]
+  left, right = _core.pad_widths(n, st.n_fft, st.hop_length, st.center, st.pad_mode)
+  if n + left + right < st.n_fft:
+    raise ValueError(f"y has {n} samples: fewer than n_fft={st.n_fft} with center=False (no frame)")
+  n_frames = framing.num_frames(n, frame_length=st.n_fft, hop_length=st.hop_length, center=st.center,
+                                pad_mode=st.pad_mode)
+  mesh = _mesh(devices)
+  n_dev = mesh.devices.size
+  per_frame = _bytes_per_frame(st.requests, st.spec, st.window, st.zcr_left)
+  frames = min(n_frames, _Budget(max(1, st.memory_budget // per_frame), n_dev, n_dev).piece_frames)
+  d = _Decoded("", y, left, right, n_frames, int(st.sr))
+
+  def iterate():
+    compute = _compute_fn(mesh, st.requests, st.spec, st.window, st.zcr_left)
+    yield from _pieces(d, piece_frames=frames, n_dev=n_dev, spec=st.spec, compute=compute,
+                       sharding=NamedSharding(mesh, P("data")), pad_mode=st.pad_mode)
+
+  return FeaturePieces(n_frames=n_frames, piece_frames=frames, n_pieces=-(-n_frames // frames), _iterate=iterate)
+
+
+# Errors of one batch's computation (the device or the host out of memory, an XLA failure): a batch
+# out of memory is computed again in halves, down to one file, then that file in pieces of halving
+# size; other errors (and one frame per piece still out of memory) record the batch's files as
+# failed, and the run goes on.
 _RUNTIME_ERRORS = (MemoryError, jax.errors.JaxRuntimeError)
+
+
+def _out_of_memory(error: BaseException) -> bool:
+  """A host ``MemoryError`` or XLA's ``RESOURCE_EXHAUSTED`` (device or host memory)."""
+  return isinstance(error, MemoryError) or "RESOURCE_EXHAUSTED" in str(error)
 
 
 def _failed_batch(decoded: list[_Decoded], error: BaseException, memory_budget: int) -> dict[str, Any]:
@@ -928,14 +1210,13 @@ def _piece_requests(requests: tuple) -> tuple[tuple, dict[str, Any], frozenset]:
   return tuple(sorted(pieces.items())), finish, frozenset(raw)
 
 
-def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, window, zcr_left, requests,
-                  finish, raw, names, pad_mode, sr, memory_budget) -> None:
-  """One file too long for a batch: pieces of ``budget.piece_frames`` whole frames (overlapping by
-  ``n_fft - hop_length`` samples of the padded signal), ``n_dev`` pieces per batch, each written
-  into its frames of the file's arrays (memory-mapped in a shard of its own); then the per-file
-  ``top_db`` finishes, chunk by chunk. Device and host batches stay within the budget."""
-  P, n_dev, hop = budget.piece_frames, budget.n_dev, spec.hop_length
-  T = d.n_frames
+def _pieces(d: _Decoded, *, piece_frames: int, n_dev: int, spec, compute, sharding, pad_mode: str):
+  """The pieces of one file (``d``, decoded): ``piece_frames`` whole frames each (overlapping by
+  ``n_fft - hop_length`` samples of the padded signal), ``n_dev`` pieces per computation (one per
+  device). Yields ``(first frame, {name: (..., frames of the piece)})`` in order, on the host; the
+  rows are filled on the host as ``_fill`` pads the whole file. The feature core's ``raw`` features
+  come raw (``compute``), for a finishing step over the whole file."""
+  P, hop, T = piece_frames, spec.hop_length, d.n_frames
   width = spec.n_fft + (P - 1) * hop
   if pad_mode == "constant":
     head, tail = np.zeros(d.left, d.y.dtype), np.zeros(d.right, d.y.dtype)
@@ -943,6 +1224,29 @@ def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, w
     padded = np.pad(d.y, (d.left, d.right), mode=pad_mode)
     head, tail = padded[:d.left].copy(), padded[d.left + d.length:].copy()
     del padded
+  n_pieces = -(-T // P)
+  for j0 in range(0, n_pieces, n_dev):
+    pieces = range(j0, min(j0 + n_dev, n_pieces))
+    x = _aligned_zeros((n_dev, width))
+    lengths = np.full((n_dev,), d.length, np.int32)
+    kept, offsets = np.zeros((n_dev,), np.int32), np.zeros((n_dev,), np.int32)
+    for r, j in enumerate(pieces):
+      offsets[r], kept[r] = j * P * hop, min(P, T - j * P)
+      _fill_piece(x[r], d, head, tail, int(offsets[r]))
+    res = compute(*(jax.device_put(a, sharding) for a in (x, lengths, kept, offsets)))
+    res = {k: np.asarray(v) for k, v in res.items()}
+    for r, j in enumerate(pieces):
+      yield j * P, {k: v[r, ..., :kept[r]] for k, v in res.items()}
+
+
+def _extract_long(d: _Decoded, *, sink, piece_frames: int, n_dev: int, mesh, sharding, spec, window, zcr_left,
+                  requests, finish, raw, names, pad_mode, sr) -> None:
+  """One file too long for a batch: its pieces (``_pieces``: ``piece_frames`` whole frames,
+  ``n_dev`` per batch), each written into its frames of the file's arrays (memory-mapped in a shard
+  of its own); then the per-file ``top_db`` finishes and the ``raw`` features' finishing steps,
+  chunk by chunk. Device and host batches stay within the budget. A failed computation removes the
+  shard and raises (the caller retries in smaller pieces or records the failure)."""
+  P, T = piece_frames, d.n_frames
   name, tmp = sink.open_single()
   try:
     compute = _compute_fn(mesh, requests, spec, window, zcr_left, raw)
@@ -951,34 +1255,24 @@ def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, w
     peaks = {k: -np.inf for k in finish if k != "mfcc"}
     mel = None  # the whole file's mel spectrogram for mfcc, (n_mels, T), memory-mapped
     try:
-      for j0 in range(0, -(-T // P), n_dev):
-        pieces = range(j0, min(j0 + n_dev, -(-T // P)))
-        x = _aligned_zeros((n_dev, width))
-        lengths = np.full((n_dev,), d.length, np.int32)
-        kept, offsets = np.zeros((n_dev,), np.int32), np.zeros((n_dev,), np.int32)
-        for r, j in enumerate(pieces):
-          offsets[r], kept[r] = j * P * hop, min(P, T - j * P)
-          _fill_piece(x[r], d, head, tail, int(offsets[r]))
-        res = compute(*(jax.device_put(a, sharding) for a in (x, lengths, kept, offsets)))
-        res = {k: np.asarray(v) for k, v in res.items()}
-        for k, v in res.items():
-          for r, j in enumerate(pieces):
-            part = v[r, ..., :kept[r]]
-            cols = slice(j * P, j * P + int(kept[r]))
-            if k in raw:
-              if k not in raw_parts:
-                raw_parts[k] = _npy_memmap(os.path.join(tmp, f"__raw_{k}__.tmp"), v.dtype, v.shape[1:-1] + (T,))
-              raw_parts[k][..., cols] = part
-            elif k in names:
-              if k not in arrays:
-                arrays[k] = _npy_memmap(os.path.join(tmp, f"{k}.npy"), v.dtype, (1, *v.shape[1:-1], T))
-              arrays[k][0, ..., cols] = part
-              if k in peaks and part.size:
-                peaks[k] = max(peaks[k], float(part.max()))
-            if k == "melspectrogram" and "mfcc" in finish:
-              if mel is None:
-                mel = _npy_memmap(os.path.join(tmp, "__mel__.tmp"), v.dtype, v.shape[1:-1] + (T,))
-              mel[..., cols] = part
+      for start, piece in _pieces(d, piece_frames=P, n_dev=n_dev, spec=spec, compute=compute, sharding=sharding,
+                                  pad_mode=pad_mode):
+        for k, part in piece.items():
+          cols = slice(start, start + part.shape[-1])
+          if k in raw:
+            if k not in raw_parts:
+              raw_parts[k] = _npy_memmap(os.path.join(tmp, f"__raw_{k}__.tmp"), part.dtype, part.shape[:-1] + (T,))
+            raw_parts[k][..., cols] = part
+          elif k in names:
+            if k not in arrays:
+              arrays[k] = _npy_memmap(os.path.join(tmp, f"{k}.npy"), part.dtype, (1, *part.shape[:-1], T))
+            arrays[k][0, ..., cols] = part
+            if k in peaks and part.size:
+              peaks[k] = max(peaks[k], float(part.max()))
+          if k == "melspectrogram" and "mfcc" in finish:
+            if mel is None:
+              mel = _npy_memmap(os.path.join(tmp, "__mel__.tmp"), part.dtype, part.shape[:-1] + (T,))
+            mel[..., cols] = part
       for k, peak in peaks.items():  # the top_db clipping over the whole file, as features() does
         floor = np.float32(peak) - finish[k]
         for c in range(0, T, P):
@@ -1013,10 +1307,6 @@ def _extract_long(d: _Decoded, *, sink, budget: _Budget, mesh, sharding, spec, w
           os.unlink(os.path.join(tmp, f"__raw_{k}__.tmp"))
       if os.path.exists(os.path.join(tmp, "__mel__.tmp")):
         os.unlink(os.path.join(tmp, "__mel__.tmp"))
-  except _RUNTIME_ERRORS as e:
-    sink.abort_single(tmp)
-    sink.add({}, [], _failed_batch([d], e, memory_budget))
-    return
   except BaseException:
     sink.abort_single(tmp)
     raise

@@ -5,9 +5,11 @@ and a batch that runs out of memory."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import jax
@@ -225,18 +227,30 @@ def test_batches_planned_by_the_memory_budget():
 
 
 def test_out_of_memory_batch_is_recorded_and_the_cli_prints_one_line(corpus, tmp_path, monkeypatch, capsys):
+  """A file out of memory in a batch of one and in pieces down to one frame each is recorded as
+  failed (after halving its pieces 63 -> 1 frames: 6 tries), and the run goes on."""
   _, files, _ = corpus
-  real = batch._dispatch
+  real_dispatch, real_long = batch._dispatch, batch._extract_long
+  error = jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 5.7GB")
+  tries = []
 
   def oom_for_first(decoded, *args):
     if any(d.path == files[0] for d in decoded):
-      raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 5.7GB")
-    return real(decoded, *args)
+      raise error
+    return real_dispatch(decoded, *args)
+
+  def long_oom_for_first(d, **kw):
+    if d.path == files[0]:
+      tries.append(kw["piece_frames"])
+      raise error
+    return real_long(d, **kw)
 
   monkeypatch.setattr(batch, "_dispatch", oom_for_first)
+  monkeypatch.setattr(batch, "_extract_long", long_oom_for_first)
   res = batch.extract(files, ("rms",), out=tmp_path / "out", batch_size=1, devices=1, progress=False, **KW)
   assert (res.n_ok, res.n_failed) == (N_FILES - 1, 1)
   assert "RESOURCE_EXHAUSTED" in res.failures[files[0]] and "memory_budget" in res.failures[files[0]]
+  assert tries == [31, 15, 7, 3, 1]
 
   def oom(*args, **kwargs):
     raise MemoryError("Unable to allocate 5.7 GiB")
@@ -245,3 +259,78 @@ def test_out_of_memory_batch_is_recorded_and_the_cli_prints_one_line(corpus, tmp
   assert cli.main(["extract", files[0], "-o", str(tmp_path / "o2"), "--no-progress"]) == 1
   lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
   assert len(lines) == 1 and lines[0].startswith("jaxdsp: error: out of memory") and "Traceback" not in lines[0]
+
+
+def test_out_of_memory_batches_are_retried_in_halves_then_pieces(corpus, clean, tmp_path, monkeypatch):
+  """A compute that runs out of memory above 1,500 samples per call (XLA's RESOURCE_EXHAUSTED for
+  3 rows or more, a host MemoryError below): the batch of 4 files is retried as 2 + 2, then 1 + 1,
+  then each file in pieces of 31 then 15 frames; every file is extracted, equal to a clean run."""
+  _, files, extra = corpus
+  real = batch._compute_fn
+  calls = []
+
+  def limited(*args, **kwargs):
+    fn = real(*args, **kwargs)
+
+    def call(x, *rest):
+      ok = x.shape[0] * x.shape[1] <= 1500
+      calls.append((x.shape[0], x.shape[1], ok))
+      if not ok and x.shape[0] >= 3:
+        raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 68.6KiB")
+      if not ok:
+        raise MemoryError("Unable to allocate 17 KiB")
+      return fn(x, *rest)
+
+    return call
+
+  monkeypatch.setattr(batch, "_compute_fn", limited)
+  out = tmp_path / "out"
+  res = batch.extract(files + [extra], NAMES, out=out, batch_size=4, devices=1, progress=False, **KW)
+  assert (res.n_ok, res.n_failed) == (N_FILES + 1, 0), res.failures
+  rows = [r for r, _, _ in calls]
+  assert rows[:3] == [4, 2, 1] and max(r for r, _, ok in calls if ok) == 1
+  assert all(r * w <= 1500 for r, w, ok in calls if ok)
+  assert {r["pieces"] for r in batch.load_manifest(out)["files"].values()} == {5}  # 63 frames by 15
+  got = batch.load_features(out)
+  assert sorted(got) == sorted(clean)
+  for path in clean:
+    for name in NAMES:
+      want = clean[path][name]
+      np.testing.assert_allclose(got[path][name], want, rtol=1e-5, atol=1e-5 * float(np.max(np.abs(want))),
+                                 err_msg=name)
+
+
+def test_lock_fallback_without_flock(corpus, clean, tmp_path, monkeypatch, capsys):
+  """Where neither flock nor msvcrt exists (forced here): an exclusively created ``.lock-excl``
+  holding ``pid@host``. Held by a live process, a run fails with one line naming the directory and
+  the pid, or waits for its release; a lock left by a dead process is stale and taken over; the
+  lock file is gone after a run."""
+  monkeypatch.setattr(batch, "LOCK_KIND", "excl")
+  monkeypatch.setattr(batch._DirLock, "POLL_SECONDS", 0.02)
+  _, files, extra = corpus
+  out = tmp_path / "out"
+  out.mkdir()
+  lock = out / ".lock-excl"
+  kw = dict(batch_size=1, devices=1, progress=False, **KW)
+  holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+  try:
+    lock.write_text(f"{holder.pid}@{socket.gethostname()}\n")
+    with pytest.raises(batch.OutputInUseError, match="in use by another jaxdsp extract run") as exc:
+      batch.extract(files, NAMES, out=out, **kw)
+    assert str(out) in str(exc.value) and f"pid {holder.pid}@" in str(exc.value)
+    assert cli.main(["extract", str(files[0]), "-o", str(out), "--no-progress"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("jaxdsp: error: out: ") and str(out) in lines[0]
+    assert lock.exists() and not (out / ".lock").exists() and not batch.load_manifest(out)["files"]
+    timer = threading.Timer(0.3, lock.unlink)  # the holder finishes while the run waits
+    timer.start()
+    res = batch.extract(files[:1], NAMES, out=out, wait=True, **kw)
+    timer.join()
+    assert res.n_ok == 1 and not lock.exists()
+  finally:
+    holder.kill()
+    holder.wait()
+  lock.write_text(f"{holder.pid}@{socket.gethostname()}\n")  # left by a process that is gone: stale
+  res = batch.extract(files, NAMES, out=out, **kw)
+  assert (res.n_ok, res.n_computed) == (N_FILES, N_FILES - 1) and not lock.exists()
+  _assert_bitwise(batch.load_features(out), {p: clean[p] for p in files})
