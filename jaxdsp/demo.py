@@ -24,6 +24,12 @@ HOP = 512
 DEMO_CLIPS = ("speech", "music", "chirp")
 # Signals longer than this get their scalogram segment by segment at a hop (bounded memory).
 SCALOGRAM_SEGMENT = 1 << 18
+# Bytes one computation of the features may take: longer signals go in pieces of whole frames
+# (``jaxdsp.batch.feature_pieces``, as ``extract`` computes long files).
+ANALYZE_MEMORY_BUDGET = 1 << 28
+# The spectrogram kept for the figure: at most this many columns (the maximum over groups of frames),
+# 2 per pixel of a 1000-pixel-wide panel; the plot decimates further to its own pixels.
+SPECTROGRAM_COLUMNS = 2000
 
 
 @dataclasses.dataclass
@@ -37,11 +43,54 @@ class Analysis:
   scalogram: np.ndarray | None = None  # |W|, (n_scales, n_columns), time decimated for drawing
   scalogram_freqs: np.ndarray | None = None
   scalogram_sr: float | None = None
+  spectrogram_group: int = 1  # frames per column of features["spectrogram"] (their maximum)
+  piece_frames: int | None = None  # frames per piece when the features were computed in pieces
+  n_pieces: int = 1
+
+
+class _ColumnMax:
+  """The maximum over groups of ``k`` consecutive columns (frames) of arrays that arrive piece by
+  piece, in order, into ``columns`` preallocated columns: only a group's remainder is carried from
+  one piece to the next, so the result equals pooling the whole array at once."""
+
+  def __init__(self, k: int, n_frames: int):
+    self.k, self.columns, self.done = k, -(-n_frames // k), 0
+    self.out: np.ndarray | None = None
+    self.carry: np.ndarray | None = None
+
+  def add(self, part: np.ndarray) -> None:
+    if self.out is None:
+      self.out = np.empty(part.shape[:-1] + (self.columns,), part.dtype)
+    if self.carry is not None and self.carry.shape[-1]:
+      part = np.concatenate([self.carry, part], axis=-1)
+    full = part.shape[-1] // self.k * self.k
+    if full:
+      g = full // self.k
+      self.out[..., self.done:self.done + g] = part[..., :full].reshape(part.shape[:-1] + (g, self.k)).max(-1)
+      self.done += g
+    self.carry = part[..., full:].copy()
+
+  def result(self) -> np.ndarray:
+    if self.carry is not None and self.carry.shape[-1]:
+      self.out[..., self.done] = self.carry.max(-1)
+      self.done += 1
+      self.carry = None
+    assert self.done == self.columns, (self.done, self.columns)
+    return self.out
 
 
 def analyze(y: Any, sr: float, *, name: str = "", scalogram: bool = True, n_scales: int = 64,
-            max_columns: int = 1000) -> Analysis:
-  """Computes the demo's features of one signal (one jitted ``features`` pass, one CWT).
+            max_columns: int = 1000, memory_budget: int = ANALYZE_MEMORY_BUDGET,
+            spectrogram_columns: int = SPECTROGRAM_COLUMNS) -> Analysis:
+  """Computes the demo's features of one signal (one jitted ``features`` pass, one CWT), in
+  bounded memory for long signals.
+
+  A signal whose features take more than ``memory_budget`` bytes at once is computed in pieces of
+  whole frames (:func:`jaxdsp.batch.feature_pieces`, as ``jaxdsp extract`` computes long files),
+  each piece reduced as it comes: the per-frame curves are kept (4 bytes a frame each), the
+  spectrogram only as the maximum over groups of frames (at most ``spectrogram_columns`` columns),
+  so memory beyond the signal itself stays bounded. The result equals the whole-signal
+  computation (the spectrogram pooled the same way) to float32 round-off.
 
   Args:
     y: ``(n_samples,)`` signal.
@@ -53,18 +102,38 @@ def analyze(y: Any, sr: float, *, name: str = "", scalogram: bool = True, n_scal
     n_scales: scalogram rows.
     max_columns: the scalogram's time axis is max-pooled (or, when segmented, sampled at a hop)
       down to at most this many columns.
+    memory_budget: bytes one feature computation may take (see above).
+    spectrogram_columns: the spectrogram's frames are max-pooled in groups down to at most this
+      many columns (``Analysis.spectrogram_group`` frames each).
 
   Returns:
     An :class:`Analysis`.
   """
   import jaxdsp as jd  # pylint: disable=import-outside-toplevel
+  from jaxdsp import batch  # pylint: disable=import-outside-toplevel
 
   y = np.asarray(y, dtype=np.float32)
   names = ("amplitude_envelope", "rms", "zero_crossing_rate", "spectral_centroid", "spectral_bandwidth",
            "spectral_rolloff", "spectrogram")
   n_fft = min(N_FFT, 1 << max(6, (y.size - 1).bit_length()))
-  feats = jd.features(y, sr=sr, names=names, n_fft=n_fft, hop_length=n_fft // 4)
-  result = Analysis(name, y, float(sr), {k: np.asarray(v) for k, v in feats.items()})
+  pieces = batch.feature_pieces(y, names, sr=sr, n_fft=n_fft, hop_length=n_fft // 4, memory_budget=memory_budget)
+  group = max(1, -(-pieces.n_frames // spectrogram_columns))
+  spec = _ColumnMax(group, pieces.n_frames)
+  if pieces.n_pieces == 1:  # at once
+    feats = {k: np.asarray(v) for k, v in jd.features(y, sr=sr, names=names, n_fft=n_fft,
+                                                      hop_length=n_fft // 4).items()}
+    spec.add(feats.pop("spectrogram"))
+  else:  # piece by piece: the curves into their frames, the spectrogram pooled as it comes
+    feats = {}
+    for start, piece in pieces:
+      spec.add(piece.pop("spectrogram"))
+      for k, v in piece.items():
+        if k not in feats:
+          feats[k] = np.empty(v.shape[:-1] + (pieces.n_frames,), v.dtype)
+        feats[k][..., start:start + v.shape[-1]] = v
+  feats["spectrogram"] = spec.result()
+  result = Analysis(name, y, float(sr), feats, spectrogram_group=group,
+                    piece_frames=pieces.piece_frames if pieces.n_pieces > 1 else None, n_pieces=pieces.n_pieces)
   result.features["n_fft"] = np.asarray(n_fft)
   if scalogram and y.size > SCALOGRAM_SEGMENT:
     result.scalogram, result.scalogram_freqs, result.scalogram_sr = segmented_scalogram(
@@ -152,8 +221,8 @@ def draw(analyses: Sequence[Analysis], path: str | os.PathLike, *, dpi: int = 10
                   ax=axes[0, col], title=f"{a.name}: waveform, envelope, RMS")
     plot.envelope(f["zero_crossing_rate"], sr=a.sr, hop_length=hop, ax=axes[1, col], color="C4",
                   ylabel="ZCR", title="zero-crossing rate")
-    ax = plot.spectrogram(f["spectrogram"], sr=a.sr, hop_length=hop, y_axis="log", ax=axes[2, col],
-                          title="dB spectrogram, centroid ± bandwidth")
+    ax = plot.spectrogram(f["spectrogram"], sr=a.sr, hop_length=hop * a.spectrogram_group, y_axis="log",
+                          ax=axes[2, col], title="dB spectrogram, centroid ± bandwidth")
     c, b = f["spectral_centroid"], f["spectral_bandwidth"]
     t = np.arange(c.size) * hop / a.sr
     ax.plot(t, c, color="white", lw=1.2, label="centroid")

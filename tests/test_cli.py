@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 import matplotlib.image
+import jax
 import numpy as np
 import pytest
 import soundfile as sf
+
+from audio_corpus import load_clip
 
 import jaxdsp as jd
 from jaxdsp import batch
@@ -196,3 +199,70 @@ def test_extract_wait_and_memory_budget_flags(tmp_path, monkeypatch):
   monkeypatch.setattr(batch, "extract", lambda *a, **kw: seen.update(kw) or (_ for _ in ()).throw(ValueError("x")))
   assert cli.main(["extract", str(tmp_path), "-o", str(tmp_path / "o"), "--wait", "--memory-budget", "1000"]) == 1
   assert seen["wait"] is True and seen["memory_budget"] == 1000
+
+
+def test_analyze_features_in_pieces_equal_the_whole_signal_and_follow_the_budget():
+  """``demo.analyze`` over a memory budget of ~36 frames: the features come in pieces of whole
+  frames (``batch.feature_pieces``, as extract computes long files) and equal the whole-signal
+  computation exactly (float32); the spectrogram kept is max-pooled by groups of frames. The piece
+  size follows the budget (half the budget, half the piece) and not the signal's length."""
+  y, sr = load_clip("music_22k")  # 3 s: 130 frames at n_fft 2048, hop 512
+  budget = 300_000
+  whole = demo.analyze(y, sr, scalogram=False, spectrogram_columns=1000)
+  parts = demo.analyze(y, sr, scalogram=False, spectrogram_columns=1000, memory_budget=budget)
+  assert (whole.n_pieces, whole.piece_frames) == (1, None) and parts.n_pieces >= 3
+  assert whole.spectrogram_group == parts.spectrogram_group == 1
+  assert sorted(parts.features) == sorted(whole.features)
+  ref = jd.features(y, sr=sr, names=("rms", "spectrogram", "zero_crossing_rate"), n_fft=2048, hop_length=512)
+  for k in ("rms", "spectrogram", "zero_crossing_rate"):
+    np.testing.assert_allclose(whole.features[k], np.asarray(ref[k]), rtol=0, atol=0, err_msg=k)
+  for k, v in whole.features.items():
+    np.testing.assert_allclose(parts.features[k], v, rtol=1e-6, atol=1e-6 * float(np.max(np.abs(v))), err_msg=k)
+  # The spectrogram for the figure: the maximum over groups of frames, equal in pieces and at once.
+  pooled = demo.analyze(y, sr, scalogram=False, spectrogram_columns=20, memory_budget=budget)
+  S = whole.features["spectrogram"]
+  k = pooled.spectrogram_group
+  assert k == 7 and pooled.features["spectrogram"].shape == (1025, 19)
+  want = np.stack([S[:, i:i + k].max(axis=1) for i in range(0, S.shape[1], k)], axis=1)
+  np.testing.assert_array_equal(pooled.features["spectrogram"], want)
+  # The piece size follows the budget, not the length (no computation: the plan only).
+  names = ("amplitude_envelope", "rms", "zero_crossing_rate", "spectral_centroid", "spectral_bandwidth",
+           "spectral_rolloff", "spectrogram")
+  settings = batch._settings(names, sr=sr, n_fft=2048, hop_length=512, center=True, pad_mode="constant",
+                             memory_budget=budget, options={}, who="test")
+  per_frame = batch._bytes_per_frame(settings.requests, settings.spec, "hann", settings.zcr_left)
+  n_dev = len(jax.local_devices())
+  assert parts.piece_frames == budget // per_frame // n_dev and parts.piece_frames * per_frame * n_dev <= budget
+  for length, b in ((y.size * 40, budget), (y.size * 40, budget // 2), (y.size * 400, budget // 2)):
+    plan = batch.feature_pieces(np.zeros(length, np.float32), names, sr=sr, hop_length=512, memory_budget=b)
+    assert plan.piece_frames == b // per_frame // n_dev
+    assert plan.n_pieces == -(-plan.n_frames // plan.piece_frames)
+
+
+def test_feature_pieces_equal_features_and_check_their_arguments():
+  y, sr = load_clip("speech_22k")
+  names = ("melspectrogram", "spectral_rolloff", "zero_crossing_rate")
+  plan = batch.feature_pieces(y, names, sr=sr, n_fft=1024, hop_length=256, pad_mode="reflect", n_mels=32,
+                              memory_budget=60_000, devices=1)
+  ref = jd.features(y, sr=sr, names=names, n_fft=1024, hop_length=256, pad_mode="reflect", n_mels=32)
+  got = {k: [] for k in names}
+  starts = []
+  for start, piece in plan:
+    starts.append(start)
+    for k, v in piece.items():
+      got[k].append(v)
+  assert starts == list(range(0, plan.n_frames, plan.piece_frames)) and len(starts) == plan.n_pieces >= 3
+  for k in names:
+    want = np.asarray(ref[k])
+    np.testing.assert_allclose(np.concatenate(got[k], axis=-1), want, rtol=1e-5, atol=1e-6 * float(np.abs(want).max()),
+                               err_msg=k)
+  with pytest.raises(ValueError, match="features: .*onset_strength.*finishing step"):
+    batch.feature_pieces(y, ("rms", "onset_strength"), sr=sr)
+  with pytest.raises(ValueError, match="y must be a 1-D float signal"):
+    batch.feature_pieces(np.stack([y, y]), ("rms",), sr=sr)
+  with pytest.raises(ValueError, match="y has 10 samples"):
+    batch.feature_pieces(np.zeros(10, np.float32), ("rms",), sr=sr, center=False)
+  with pytest.raises(TypeError, match="feature_pieces got unexpected options"):
+    batch.feature_pieces(y, ("rms",), sr=sr, bogus=1)
+  with pytest.raises(ValueError, match="memory_budget"):
+    batch.feature_pieces(y, ("rms",), sr=sr, memory_budget=0)
