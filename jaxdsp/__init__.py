@@ -125,7 +125,9 @@ from jaxdsp.pitch import pyin
 from jaxdsp.pitch import yin
 from jaxdsp.pitch import yin_soft
 from jaxdsp.rhythm import beat_track
+from jaxdsp.rhythm import fourier_tempo_frequencies
 from jaxdsp.rhythm import fourier_tempogram
+from jaxdsp.rhythm import plp
 from jaxdsp.rhythm import tempo
 from jaxdsp.rhythm import tempo_frequencies
 from jaxdsp.rhythm import tempogram
@@ -157,6 +159,7 @@ from jaxdsp.chroma import chroma_cens
 from jaxdsp.chroma import chroma_cqt
 from jaxdsp.chroma import chroma_filterbank
 from jaxdsp.chroma import chroma_stft
+from jaxdsp.chroma import chroma_vqt
 from jaxdsp.chroma import estimate_tuning
 from jaxdsp.chroma import piptrack
 from jaxdsp.chroma import pitch_tuning
@@ -166,6 +169,7 @@ from jaxdsp.constantq import cqt_frequencies
 from jaxdsp.constantq import griffinlim_cqt
 from jaxdsp.constantq import hybrid_cqt
 from jaxdsp.constantq import icqt
+from jaxdsp.constantq import interval_frequencies
 from jaxdsp.constantq import pseudo_cqt
 from jaxdsp.constantq import vqt
 from jaxdsp.constantq import wavelet_filterbank
@@ -252,6 +256,7 @@ __all__ = (
     "chroma_cqt",
     "chroma_filterbank",
     "chroma_stft",
+    "chroma_vqt",
     "clicks",
     "compressor",
     "compressor_gain_db",
@@ -282,6 +287,7 @@ __all__ = (
     "fir_filter",
     "fix_length",
     "fourier_period_factor",
+    "fourier_tempo_frequencies",
     "fourier_tempogram",
     "frame",
     "frames_to_samples",
@@ -303,6 +309,7 @@ __all__ = (
     "hz_to_midi",
     "hz_to_note",
     "icqt",
+    "interval_frequencies",
     "istft",
     "lfilter",
     "lfilter_zi",
@@ -348,6 +355,7 @@ __all__ = (
     "pitch_shift",
     "pitch_tuning",
     "plot",
+    "plp",
     "poly_features",
     "power_to_db",
     "preemphasis",

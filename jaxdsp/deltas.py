@@ -70,6 +70,10 @@ def delta(data: ArrayLike, *, width: int = 9, order: int = 1, axis: int = -1, mo
   Returns:
     ``data``'s shape.
 
+  Raises:
+    ValueError: bad ``width``/``order``/``mode``/``axis``/``polyorder``, empty or non-finite host ``data``.
+    TypeError: non-floating ``data`` (integers: convert first), unknown keyword arguments.
+
   Examples:
     >>> import jaxdsp as jd
     >>> [round(v, 3) for v in jd.delta(jnp.arange(10.0) ** 2, width=5, order=1).tolist()[:5]]
@@ -77,11 +81,9 @@ def delta(data: ArrayLike, *, width: int = 9, order: int = 1, axis: int = -1, mo
 
   Compare ``librosa.feature.delta``.
   """
-  data = jnp.asarray(data)
+  data = _checks.as_signal(data, "data", min_ndim=0)  # floating, finite (host input), non-empty
   if data.ndim == 0:
     data = data[None]
-  if not jnp.issubdtype(data.dtype, jnp.floating):
-    data = _checks.as_signal(data, "data", min_ndim=0)
   if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 3 or width % 2 != 1:
     raise ValueError(f"width must be an odd int >= 3, got {width!r}")
   if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
@@ -134,6 +136,11 @@ def stack_memory(data: ArrayLike, *, n_steps: int = 2, delay: int = 1, **kwargs:
   Returns:
     ``(..., n_features · n_steps, n_frames)``.
 
+  Raises:
+    ValueError: bad ``n_steps``/``delay`` (or an output or padding beyond 2**31 - 1 elements), empty or
+      non-finite host ``data``.
+    TypeError: non-numeric ``data``.
+
   Examples:
     >>> import jaxdsp as jd
     >>> jd.stack_memory(jnp.arange(4.0), n_steps=2).tolist()
@@ -141,7 +148,7 @@ def stack_memory(data: ArrayLike, *, n_steps: int = 2, delay: int = 1, **kwargs:
 
   Compare ``librosa.feature.stack_memory``.
   """
-  data = jnp.asarray(data)
+  data = _checks.as_signal(data, "data", min_ndim=0, allow_int=True, allow_complex=True)
   if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
     raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
   if isinstance(delay, bool) or not isinstance(delay, (int, np.integer)) or delay == 0:
@@ -151,6 +158,9 @@ def stack_memory(data: ArrayLike, *, n_steps: int = 2, delay: int = 1, **kwargs:
   t = data.shape[-1]
   if t < 1:
     raise ValueError(f"data must have at least one frame, got shape {data.shape}")
+  if data.size // t * max(n_steps * t, t + (n_steps - 1) * abs(delay)) > _checks.INT32_MAX:
+    raise ValueError(f"n_steps={n_steps} and delay={delay} are too large: the output or its padding would exceed "
+                     f"2**31 - 1 elements (JAX indexes with int32)")
   kwargs.setdefault("mode", "constant")
   shift = (n_steps - 1) * abs(delay)
   widths = [(0, 0)] * (data.ndim - 1) + [(shift, 0) if delay > 0 else (0, shift)]

@@ -10,7 +10,7 @@ fixed-size boolean mask over the frames, whose gradient is zero.
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -53,11 +53,13 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
                          ref: ArrayLike | None = None, detrend: bool = False, center: bool = True,
                          aggregate: Any = "mean", channels: Sequence[Any] | None = None, n_mels: int = 128,
                          fmin: float = 0.0, fmax: float | None = None, window: Any = "hann",
-                         pad_mode: str = "constant") -> jax.Array:
+                         pad_mode: str = "constant", feature: Callable[..., Any] | None = None,
+                         feature_kwargs: dict[str, Any] | None = None) -> jax.Array:
   """Spectral-flux onset strength per channel (groups of mel bands).
 
   ``env[c, t] = agg_{f ∈ c} max(0, S[f, t] - ref[f, t - lag])`` with ``S`` the dB mel spectrogram
-  (``power_to_db`` of the power mel spectrogram, ``top_db=80`` below each example's peak) and
+  (``power_to_db`` of the power mel spectrogram, ``top_db=80`` below each example's peak; or of
+  ``|feature(y)|`` for another ``feature``) and
   ``ref`` ``S`` itself or its maximum filter over ``max_size`` bins (Böck & Widmer's
   vibrato suppression); the result is delayed by ``lag`` frames plus, when ``center``, the
   ``n_fft // (2 · hop_length)`` frames of the STFT's centring, and cut to the spectrogram's length.
@@ -75,14 +77,22 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
     center: compensate the centring delay (see above).
     aggregate: ``"mean"`` (default) or ``"median"`` over the bins of a channel.
     channels: bin boundaries (``[0, 32, 64, 128]``) or slices; ``None`` means all bins in one channel.
-    n_mels, fmin, fmax: mel filterbank (``fmax`` defaults to ``sr / 2``).
+    n_mels, fmin, fmax: mel filterbank (``fmax`` defaults to ``sr / 2``); window, pad_mode: its STFT.
+      Used by the default feature only.
+    feature: the spectrogram function instead of the mel spectrogram (librosa's ``feature``), called
+      as ``feature(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, **feature_kwargs)`` and returning
+      ``(..., n_bins, n_frames)``; its magnitude goes through ``power_to_db`` (e.g.
+      ``jd.chroma_stft``, ``jd.melspectrogram``, or any JAX function of that form; it must be
+      traceable for ``jit``/``grad``).
+    feature_kwargs: further keyword arguments of ``feature`` (librosa's ``**kwargs``).
 
   Returns:
     ``(..., n_channels, n_frames)``.
 
   Raises:
     ValueError: non-positive ``lag``/``max_size``, bad ``aggregate``/``channels``, ``ref`` of another
-      shape than ``S``, and the STFT's own checks.
+      shape than ``S``, ``feature_kwargs`` without ``feature``, and the STFT's own checks.
+    TypeError: a ``feature`` that is not callable, ``feature_kwargs`` not a dict.
 
   Examples:
     >>> import jaxdsp as jd
@@ -90,7 +100,7 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
     >>> jd.onset_strength_multi(y, channels=[0, 64, 128]).shape
     (2, 44)
 
-  Compare ``librosa.onset.onset_strength_multi`` (``feature`` is always the mel spectrogram here).
+  Compare ``librosa.onset.onset_strength_multi``.
 
   References:
     S. Böck and G. Widmer, "Maximum filter vibrato suppression for onset detection", DAFx 2013.
@@ -103,8 +113,16 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
   detrend = _checks.flag(detrend, "detrend")
   center = _checks.flag(center, "center")
   delay = n_fft // (2 * hop_length) if center else 0
+  feature, feature_kwargs = _feature(feature, feature_kwargs)
   _core.y_or_S(y, S)
-  if S is None:
+  if S is None and feature is not None:
+    y = _checks.as_signal(y)
+    S = jnp.abs(jnp.asarray(feature(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, **feature_kwargs)))
+    if S.ndim < 2 or not jnp.issubdtype(S.dtype, jnp.floating):
+      raise ValueError(f"feature must return a (..., n_bins, n_frames) floating array, got shape {S.shape} and "
+                       f"dtype {S.dtype}")
+    S = _core.db(S, amin=1e-10, top_db=80.0)
+  elif S is None:
     y = _checks.as_signal(y)
     S = _core.feature("melspectrogram", y, n_fft=n_fft, hop_length=hop_length, window=window, center=center,
                       pad_mode=pad_mode, options=dict(sr=sr, power=2.0, n_mels=n_mels, fmin=fmin, fmax=fmax))
@@ -121,6 +139,17 @@ def onset_strength_multi(y: ArrayLike | None = None, *, sr: float = 22050, S: Ar
                    channels=_channel_slices(channels, S.shape[-2]), delay=delay, detrend=detrend, truncate=center)
 
 
+def _feature(feature: Any, feature_kwargs: Any) -> tuple[Any, dict]:
+  if feature is not None and not callable(feature):
+    raise TypeError(f"feature must be a callable spectrogram function (e.g. jd.chroma_stft) or None, got {feature!r}")
+  if feature_kwargs is not None and not isinstance(feature_kwargs, dict):
+    raise TypeError(f"feature_kwargs must be a dict of keyword arguments, got {type(feature_kwargs).__name__}")
+  if feature is None and feature_kwargs:
+    raise ValueError("feature_kwargs needs a feature (the default mel spectrogram takes n_mels, fmin, fmax, window "
+                     "and pad_mode)")
+  return feature, dict(feature_kwargs or {})
+
+
 @functools.partial(jax.jit, static_argnames=("lag", "max_size", "aggregate", "channels", "delay", "detrend",
                                              "truncate"))
 def _flux_jit(S, ref, **kw):
@@ -131,7 +160,8 @@ def onset_strength(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
                    n_fft: int = 2048, hop_length: int = 512, lag: int = 1, max_size: int = 1,
                    ref: ArrayLike | None = None, detrend: bool = False, center: bool = True,
                    aggregate: Any = "mean", n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-                   window: Any = "hann", pad_mode: str = "constant") -> jax.Array:
+                   window: Any = "hann", pad_mode: str = "constant", feature: Callable[..., Any] | None = None,
+                   feature_kwargs: dict[str, Any] | None = None) -> jax.Array:
   """Spectral-flux onset strength envelope (one channel of :func:`onset_strength_multi`).
 
   ``env[t] = mean_f max(0, S[f, t] - ref[f, t - lag])`` over the dB mel spectrogram, delayed and
@@ -146,7 +176,8 @@ def onset_strength(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   Args:
     y: ``(..., n_samples)`` signal, or ``None`` with ``S``.
     sr, S, n_fft, hop_length, lag, max_size, ref, detrend, center, aggregate, n_mels, fmin, fmax,
-      window, pad_mode: see :func:`onset_strength_multi`.
+      window, pad_mode, feature, feature_kwargs: see :func:`onset_strength_multi` (e.g.
+      ``feature=jd.chroma_stft`` for a chroma flux, as librosa's ``feature``).
 
   Returns:
     ``(..., n_frames)``.
@@ -166,8 +197,8 @@ def onset_strength(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
   References:
     S. Böck and G. Widmer, "Maximum filter vibrato suppression for onset detection", DAFx 2013.
   """
-  if S is None and y is not None and ref is None and not detrend and lag == 1 and max_size == 1 \
-      and _aggregate_name(aggregate) == "mean" and center is True:
+  if S is None and y is not None and ref is None and feature is None and not feature_kwargs and not detrend \
+      and lag == 1 and max_size == 1 and _aggregate_name(aggregate) == "mean" and center is True:
     # The registered feature: one fused pass (the mel, its dB and the flux), as in features().
     delay = _checks.positive_int(n_fft, "n_fft") // (2 * _checks.positive_int(hop_length, "hop_length"))
     return _core.feature("onset_strength", y, n_fft=n_fft, hop_length=hop_length, window=window, center=center,
@@ -175,7 +206,8 @@ def onset_strength(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLik
                                                          onset_delay=delay))
   return onset_strength_multi(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, lag=lag, max_size=max_size,
                               ref=ref, detrend=detrend, center=center, aggregate=aggregate, n_mels=n_mels,
-                              fmin=fmin, fmax=fmax, window=window, pad_mode=pad_mode)[..., 0, :]
+                              fmin=fmin, fmax=fmax, window=window, pad_mode=pad_mode, feature=feature,
+                              feature_kwargs=feature_kwargs)[..., 0, :]
 
 
 # ---------------------------------------------------------------------------------------------

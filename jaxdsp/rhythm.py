@@ -120,9 +120,10 @@ def tempogram(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: 
   References:
     P. Grosche, M. Müller and F. Kurth, "Cyclic tempogram", ICASSP 2010.
   """
-  win_length = _checks.positive_int(win_length, "win_length")
-  hop_length = _checks.positive_int(hop_length, "hop_length")
+  win_length = _checks.size(win_length, "win_length")
+  hop_length = _checks.size(hop_length, "hop_length")
   sr = _checks.sample_rate(sr)
+  norm = _norm(norm)
   env = _envelope(y, onset_envelope, sr, hop_length)
   if not center and env.shape[-1] < win_length:
     raise ValueError(f"win_length={win_length} exceeds the onset envelope's {env.shape[-1]} frames (center=False)")
@@ -130,7 +131,7 @@ def tempogram(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: 
   win = jnp.asarray(win, env.dtype)
   if win.shape != (win_length,):
     raise ValueError(f"window must have shape ({win_length},), got {win.shape}")
-  return _tempogram(env, win, win_length=win_length, center=bool(center), norm=_norm(norm))
+  return _tempogram(env, win, win_length=win_length, center=_checks.flag(center, "center"), norm=norm)
 
 
 def fourier_tempogram(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: ArrayLike | None = None,
@@ -158,15 +159,162 @@ def fourier_tempogram(y: ArrayLike | None = None, *, sr: float = 22050, onset_en
   Compare ``librosa.feature.fourier_tempogram``.
   """
   from jaxdsp.spectral import stft  # pylint: disable=import-outside-toplevel
-  win_length = _checks.positive_int(win_length, "win_length")
-  hop_length = _checks.positive_int(hop_length, "hop_length")
+  win_length = _checks.size(win_length, "win_length")
+  hop_length = _checks.size(hop_length, "hop_length")
   env = _envelope(y, onset_envelope, _checks.sample_rate(sr), hop_length)
   return stft(env, n_fft=win_length, hop_length=1, center=center, window=window)
 
 
-def _tempo_logprior(bpms: np.ndarray, start_bpm: float, std_bpm: float, max_tempo: float | None) -> np.ndarray:
-  with np.errstate(divide="ignore", invalid="ignore"):
-    logprior = -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2
+def fourier_tempo_frequencies(*, sr: float = 22050, win_length: int = 384, hop_length: int = 512) -> np.ndarray:
+  """The tempo (BPM) of each bin of a Fourier tempogram: ``60·k·sr / (hop_length·win_length)``.
+
+  Returns:
+    ``(win_length // 2 + 1,)`` host NumPy float64 array.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.fourier_tempo_frequencies(win_length=8).round(1).tolist()
+    [0.0, 323.0, 646.0, 969.0, 1291.99]
+
+  Compare ``librosa.fourier_tempo_frequencies``.
+  """
+  sr = _checks.sample_rate(sr)
+  win_length = _checks.size(win_length, "win_length")
+  hop_length = _checks.size(hop_length, "hop_length")
+  return np.fft.rfftfreq(win_length, d=1.0 / (sr * 60.0 / hop_length))
+
+
+def _optional_bpm(value: Any, name: str) -> float | None:
+  return None if value is None else _checks.positive_number(value, name)
+
+
+@functools.partial(jax.jit, static_argnames=("win_length",))
+def _plp(env, weight, logprior, *, win_length):
+  from jaxdsp.spectral import istft, stft  # pylint: disable=import-outside-toplevel
+  n = env.shape[-1]
+  ft = stft(env, n_fft=win_length, hop_length=1, center=True, window="hann") * weight[:, None]
+  re, im = jnp.real(ft), jnp.imag(ft)
+  sq = re ** 2 + im ** 2
+  mag = jnp.where(sq > 0, jnp.sqrt(jnp.where(sq > 0, sq, 1)), 0)  # |ft| with a finite gradient at 0
+  score = jnp.log1p(1e6 * mag) + logprior[:, None]
+  keep = ~(score < jnp.max(score, axis=-2, keepdims=True))  # the peak bin(s) of each frame
+  re, im, mag = jnp.where(keep, re, 0), jnp.where(keep, im, 0), jnp.where(keep, mag, 0)
+  # librosa divides by |ftgram.max(axis=-2)|: NumPy's complex maximum, lexicographic (real part first),
+  # over the zeroed bins and the peak; so a peak with a negative real part is divided by 0 + sqrt(tiny).
+  top_re = jnp.max(re, axis=-2, keepdims=True)
+  top_im = jnp.max(jnp.where(re == top_re, im, -jnp.inf), axis=-2, keepdims=True)
+  top_sq = top_re ** 2 + top_im ** 2
+  top = jnp.where(top_sq > 0, jnp.sqrt(jnp.where(top_sq > 0, top_sq, 1)), 0)
+  scale = 1.0 / (jnp.sqrt(jnp.finfo(env.dtype).tiny) + top)
+  pulse = istft(jax.lax.complex(re * scale, im * scale), hop_length=1, n_fft=win_length, length=n)
+  pulse = jnp.maximum(pulse, 0)
+  peak = jnp.max(pulse, axis=-1, keepdims=True)
+  return pulse / jnp.where(peak < jnp.finfo(pulse.dtype).tiny, 1, peak)
+
+
+def plp(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: ArrayLike | None = None,
+        hop_length: int = 512, win_length: int = 384, tempo_min: float | None = 30,
+        tempo_max: float | None = 300, prior: Any = None) -> jax.Array:
+  """Predominant local pulse (Grosche & Müller): a pulse curve whose peaks are the likely beats.
+
+  The Fourier tempogram of the onset envelope (median-aggregated :func:`onset_strength` of ``y``)
+  is restricted to ``[tempo_min, tempo_max]`` BPM; in each frame only the strongest tempo bin
+  (``log(1 + 10⁶·|F|)`` plus ``prior``'s log-probability) is kept and normalised as librosa does
+  (by the magnitude of NumPy's complex maximum over the bins, which is lexicographic: a peak with a
+  negative real part is divided by ``sqrt(tiny)`` instead, and then dominates the sum); the inverse
+  STFT (hop 1) overlaps these windowed sinusoids, the negative half-waves are cut and each example
+  is scaled to a maximum of 1.
+
+  Differentiable in the envelope (and so in ``y``): the selected bin is piecewise constant, the
+  kept coefficient's phase and magnitude carry the gradient; ``max(0, ·)`` and the final scaling
+  have the usual kinks. librosa's version is not differentiable.
+
+  Args:
+    y: ``(..., n_samples)`` signal, or ``None`` with ``onset_envelope``.
+    sr: sample rate (Hz).
+    onset_envelope: ``(..., n_frames)`` onset strength.
+    hop_length: hop of the envelope (samples).
+    win_length: Fourier tempogram window (frames).
+    tempo_min, tempo_max: tempo range in BPM (``None``: open).
+    prior: a prior over tempo (a callable of a NumPy array of BPM giving log-probabilities, or an
+      object with ``logpdf`` such as ``scipy.stats.lognorm(...)``), evaluated on the host.
+
+  Returns:
+    ``(..., n_frames)`` pulse in ``[0, 1]``.
+
+  Raises:
+    ValueError: neither or both of ``y`` and ``onset_envelope``, non-positive sizes or tempi,
+      ``tempo_max <= tempo_min``, a failing ``prior``.
+    TypeError: a ``prior`` that is neither callable nor has ``logpdf``, non-floating input.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> env = jnp.tile(jnp.array([1.0] + [0.0] * 21), 20)   # 117.4 BPM at 22.05 kHz, hop 512
+    >>> pulse = jd.plp(onset_envelope=env)
+    >>> pulse.shape, [int(i) for i in np.flatnonzero(np.asarray(pulse) == 1.0)]
+    ((440,), [220])
+
+  Compare ``librosa.beat.plp``.
+
+  References:
+    P. Grosche and M. Müller, "Extracting predominant local pulse information from music
+    recordings", IEEE Trans. Audio, Speech, and Language Processing 19(6), 2011.
+  """
+  sr = _checks.sample_rate(sr)
+  hop_length = _checks.size(hop_length, "hop_length")
+  win_length = _checks.size(win_length, "win_length")
+  tempo_min = _optional_bpm(tempo_min, "tempo_min")
+  tempo_max = _optional_bpm(tempo_max, "tempo_max")
+  if tempo_min is not None and tempo_max is not None and tempo_max <= tempo_min:
+    raise ValueError(f"tempo_max={tempo_max} must be larger than tempo_min={tempo_min}")
+  prior = _check_prior(prior)
+  env = _envelope(y, onset_envelope, sr, hop_length, aggregate="median")
+  freqs = fourier_tempo_frequencies(sr=sr, win_length=win_length, hop_length=hop_length)
+  weight = np.ones_like(freqs)
+  if tempo_min is not None:
+    weight[freqs < tempo_min] = 0
+  if tempo_max is not None:
+    weight[freqs > tempo_max] = 0
+  logprior = np.zeros_like(freqs) if prior is None else _prior_logpdf(prior, freqs)
+  return _plp(env, jnp.asarray(weight, env.dtype), jnp.asarray(logprior, env.dtype), win_length=win_length)
+
+
+def _check_prior(prior: Any) -> Any:
+  """``None``, a callable of BPM giving log-probabilities, or an object with ``logpdf`` (a frozen
+  ``scipy.stats`` distribution); returns the function to call (or ``None``)."""
+  if prior is None:
+    return None
+  logpdf = getattr(prior, "logpdf", None)
+  if callable(logpdf):
+    return logpdf
+  if callable(prior):
+    return prior
+  raise TypeError(f"prior must be None, a callable giving the log-probability of a tempo (BPM) or an object with a "
+                  f"logpdf method (e.g. scipy.stats.uniform(30, 300)), got {prior!r}")
+
+
+def _prior_logpdf(logpdf: Any, bpms: np.ndarray) -> np.ndarray:
+  """The prior's log-probabilities of ``bpms`` (host float64; NaN read as ``-inf``)."""
+  with np.errstate(all="ignore"):
+    try:
+      out = np.asarray(logpdf(bpms), dtype=np.float64)
+    except Exception as e:  # pylint: disable=broad-except
+      raise ValueError(f"prior could not be evaluated on the tempi (a NumPy array of BPM): {e}") from e
+  if out.shape != bpms.shape:
+    try:
+      out = np.broadcast_to(out, bpms.shape)
+    except ValueError as e:
+      raise ValueError(f"prior must return one log-probability per tempo {bpms.shape}, got shape {out.shape}") from e
+  return np.where(np.isnan(out), -np.inf, out)
+
+
+def _tempo_logprior(bpms: np.ndarray, start_bpm: float, std_bpm: float, max_tempo: float | None,
+                    prior: Any = None) -> np.ndarray:
+  if prior is not None:
+    logprior = np.array(_prior_logpdf(prior, bpms))
+  else:
+    with np.errstate(divide="ignore", invalid="ignore"):
+      logprior = -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2
   if max_tempo is not None:
     logprior[:int(np.argmax(bpms < max_tempo))] = -np.inf
   return logprior
@@ -183,12 +331,13 @@ def _tempo_from_tg(tg, logprior, bpms, *, aggregate):
 
 def tempo(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: ArrayLike | None = None,
           tg: ArrayLike | None = None, hop_length: int = 512, start_bpm: float = 120, std_bpm: float = 1.0,
-          ac_size: float = 8.0, max_tempo: float | None = 320.0, aggregate: Any = "mean") -> jax.Array:
+          ac_size: float = 8.0, max_tempo: float | None = 320.0, aggregate: Any = "mean",
+          prior: Any = None) -> jax.Array:
   """Global (or per-frame) tempo: the tempogram lag maximising ``log(1 + 10⁶·tg) + log-prior``.
 
-  The prior is a log-normal around ``start_bpm`` (``std_bpm`` octaves); tempi at or above ``max_tempo``
-  are excluded. The tempogram is averaged over time first (``aggregate``), giving one tempo per
-  example.
+  The prior is a log-normal around ``start_bpm`` (``std_bpm`` octaves) unless ``prior`` is given;
+  tempi at or above ``max_tempo`` are excluded. The tempogram is averaged over time first
+  (``aggregate``), giving one tempo per example.
 
   Args:
     y: ``(..., n_samples)`` signal, or ``None``.
@@ -201,13 +350,20 @@ def tempo(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: Arra
     ac_size: autocorrelation window (seconds).
     max_tempo: upper limit (BPM) or ``None``.
     aggregate: ``"mean"``, ``"median"`` (or their NumPy functions) over frames, or ``None`` for a
-      tempo per frame. (librosa's ``prior`` distributions are not supported.)
+      tempo per frame.
+    prior: a prior over tempo instead of the log-normal: a callable mapping a NumPy array of BPM to
+      log-probabilities, or an object with a ``logpdf`` method (a frozen ``scipy.stats``
+      distribution such as ``scipy.stats.uniform(30, 300)``, as librosa takes; scipy is not needed
+      otherwise). Evaluated once on the host on the lag tempi (lag 0 is ``inf`` BPM; NaN results
+      count as ``-inf``), so it works under ``jit``; ``start_bpm`` and ``std_bpm`` are then unused.
 
   Returns:
     ``(...)`` BPM, or ``(..., n_frames)`` with ``aggregate=None``.
 
   Raises:
-    ValueError: non-positive ``start_bpm``/``std_bpm``/``ac_size``, no input.
+    ValueError: non-positive ``start_bpm``/``std_bpm``/``ac_size``, no input, a ``prior`` that fails
+      on the tempi or returns the wrong shape.
+    TypeError: a ``prior`` that is neither callable nor has ``logpdf``.
 
   Examples:
     >>> import jaxdsp as jd
@@ -224,13 +380,16 @@ def tempo(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: Arra
   if max_tempo is not None:
     max_tempo = _checks.positive_number(max_tempo, "max_tempo")
   aggregate = None if aggregate is None else _onset._aggregate_name(aggregate)
+  prior = _check_prior(prior)
   if tg is None:
     win_length = int(np.floor(_checks.positive_number(ac_size, "ac_size") * sr / hop_length))
+    if win_length > _checks.INT32_MAX:
+      raise ValueError(f"ac_size={ac_size} is too long: {win_length} frames exceed 2**31 - 1")
     tg = tempogram(y, sr=sr, onset_envelope=onset_envelope, hop_length=hop_length, win_length=max(1, win_length))
   else:
     tg = _checks.as_signal(tg, "tg", min_ndim=2)
   bpms = tempo_frequencies(tg.shape[-2], hop_length=hop_length, sr=sr)
-  logprior = _tempo_logprior(bpms, start_bpm, std_bpm, max_tempo)
+  logprior = _tempo_logprior(bpms, start_bpm, std_bpm, max_tempo, prior)
   return _tempo_from_tg(tg, jnp.asarray(logprior, tg.dtype), jnp.asarray(bpms, tg.dtype), aggregate=aggregate)
 
 
@@ -316,7 +475,8 @@ def _beat_masks(env, bpm, *, fps, tightness, trim, max_fpb):
 
 def beat_track(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope: ArrayLike | None = None,
                hop_length: int = 512, start_bpm: float = 120.0, tightness: float = 100, trim: bool = True,
-               bpm: Any = None, units: str = "frames", sparse: bool = True) -> tuple[Any, Any]:
+               bpm: Any = None, units: str = "frames", sparse: bool = True,
+               prior: Any = None) -> tuple[Any, Any]:
   """Dynamic-programming beat tracker (Ellis 2007), as librosa's.
 
   The onset envelope (median-aggregated :func:`onset_strength` of ``y``) is normalised by its
@@ -341,13 +501,16 @@ def beat_track(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope:
     bpm: a known tempo (a number, or one per example ``(...)``) instead of :func:`tempo`.
     units: ``"frames"``, ``"samples"`` or ``"time"`` (sparse only).
     sparse: host positions or a boolean mask.
+    prior: a prior over tempo for :func:`tempo` (a callable of BPM giving log-probabilities, or an
+      object with ``logpdf`` such as ``scipy.stats.uniform(30, 300)``); unused with ``bpm``.
 
   Returns:
     ``(tempo, beats)``.
 
   Raises:
-    ValueError: no input, non-positive ``tightness``/``bpm``, bad ``units``, ``sparse=True`` with a
-      batch or under ``jit``.
+    ValueError: no input, non-positive ``start_bpm``/``tightness``/``bpm``, bad ``units``,
+      ``sparse=True`` with a batch or under ``jit``.
+    TypeError: a ``prior`` that is neither callable nor has ``logpdf``.
 
   Examples:
     >>> import jaxdsp as jd
@@ -356,7 +519,7 @@ def beat_track(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope:
     >>> round(float(bpm), 1), beats[:4].tolist()
     (117.5, [22, 44, 66, 88])
 
-  Compare ``librosa.beat.beat_track`` (a per-frame ``bpm`` and ``prior`` are not supported).
+  Compare ``librosa.beat.beat_track`` (a per-frame ``bpm`` is not supported).
 
   References:
     D. P. W. Ellis, "Beat tracking by dynamic programming", J. New Music Research 36(1), 2007.
@@ -364,6 +527,10 @@ def beat_track(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope:
   sr = _checks.sample_rate(sr)
   hop_length = _checks.positive_int(hop_length, "hop_length")
   tightness = _checks.positive_number(tightness, "tightness")
+  start_bpm = _checks.positive_number(start_bpm, "start_bpm")
+  prior = _check_prior(prior)
+  trim = _checks.flag(trim, "trim")
+  sparse = _checks.flag(sparse, "sparse")
   _checks.choice(units, "units", ("frames", "samples", "time"))
   env = _envelope(y, onset_envelope, sr, hop_length, aggregate="median")
   if sparse:
@@ -374,7 +541,7 @@ def beat_track(y: ArrayLike | None = None, *, sr: float = 22050, onset_envelope:
       raise ValueError("sparse=True returns host positions and cannot run under jit; use sparse=False")
   fps = sr / hop_length
   if bpm is None:
-    bpm = tempo(onset_envelope=env, sr=sr, hop_length=hop_length, start_bpm=start_bpm)
+    bpm = tempo(onset_envelope=env, sr=sr, hop_length=hop_length, start_bpm=start_bpm, prior=prior)
     max_fpb = int(np.floor(8.0 * sr / hop_length)) - 1  # the longest lag of tempo()'s tempogram
   else:
     if isinstance(bpm, (int, float, np.integer, np.floating)):
