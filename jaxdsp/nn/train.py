@@ -17,6 +17,7 @@ Data for ``fit`` / ``evaluate`` is one of:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -209,7 +210,7 @@ def _metrics(outputs: jax.Array, y: jax.Array, loss: jax.Array) -> dict[str, jax
   return m
 
 
-def _train_step_impl(graphdef: Any, loss_fn: Callable, augment: Callable | None, replicated: Any,
+def _train_step_impl(graphdef: Any, loss_fn: Callable, augment: Callable | None, placement: Any,
                      state: Any, x: jax.Array, y: jax.Array,
                      key: jax.Array) -> tuple[Any, dict[str, jax.Array]]:
   model, optimizer = nnx.merge(graphdef, state)
@@ -227,8 +228,8 @@ def _train_step_impl(graphdef: Any, loss_fn: Callable, augment: Callable | None,
   nnx.update(model, new_rest)
   optimizer.update(model, grads)
   new_state = nnx.state((model, optimizer))
-  if replicated is not None:  # data parallel: parameters and optimizer state stay replicated
-    new_state = jax.lax.with_sharding_constraint(new_state, replicated)
+  if placement is not None:  # data parallel: the state stays replicated, or sharded (``_StateSharding``)
+    new_state = jax.lax.with_sharding_constraint(new_state, placement.tree(new_state))
   return new_state, _metrics(outputs, y, loss)
 
 
@@ -291,12 +292,55 @@ def _mode(model: nnx.Module, *, training: bool) -> nnx.Module:
 # Devices: data parallelism over a "data" mesh axis.
 
 
+# ``shard_params=True``: arrays of the parameters and optimizer state with at least this many
+# elements are sharded over the "data" axis; smaller ones stay replicated.
+SHARD_MIN_SIZE = 1 << 14
+
+
+@dataclasses.dataclass(frozen=True)
+class _StateSharding:
+  """Where each array of the training state lives on ``mesh`` (hashable: a static argument of the
+  jitted step). Replicated (``min_size`` None), or FSDP-style: an array with at least
+  ``min_size`` elements is split over the ``"data"`` axis along its largest dimension that the
+  device count divides (the first such, on ties); the others (and PRNG keys) stay replicated."""
+
+  mesh: Any
+  min_size: int | None = None
+
+  def of(self, leaf: Any) -> Any:
+    from jax.sharding import NamedSharding, PartitionSpec as P
+    shape = tuple(np.shape(leaf))
+    n = self.mesh.devices.size
+    is_key = isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key)
+    if self.min_size is None or is_key or not shape or int(np.prod(shape)) < self.min_size:
+      return NamedSharding(self.mesh, P())
+    axes = [i for i, d in enumerate(shape) if d % n == 0]
+    if not axes:
+      return NamedSharding(self.mesh, P())
+    axis = max(axes, key=lambda i: (shape[i], -i))
+    return NamedSharding(self.mesh, P(*([None] * axis + ["data"])))
+
+  def tree(self, state: Any) -> Any:
+    return jax.tree.map(self.of, state)
+
+
+def _shard_min_size(shard_params: Any) -> int | None:
+  """``shard_params`` (False, True or a minimum size) as a minimum size, or None (replicated)."""
+  if isinstance(shard_params, (bool, np.bool_)):
+    return SHARD_MIN_SIZE if shard_params else None
+  if isinstance(shard_params, (int, np.integer)):
+    return _checks.positive_int(shard_params, "shard_params")
+  raise TypeError(f"shard_params must be a bool or a minimum array size (int), got {shard_params!r}")
+
+
 class _Placement:
   """Where a step's arrays go: one device (``mesh is None``), or a 1-D ``"data"`` mesh with the
-  batch sharded over it and the state replicated. With several processes
-  (``jax.distributed.initialize()``), each process's batch is its own part of the global batch."""
+  batch sharded over it and the state replicated, or with ``shard_params`` its large arrays sharded
+  over the same axis (``_StateSharding``). With several processes (``jax.distributed.initialize()``),
+  each process's batch is its own part of the global batch."""
 
-  def __init__(self, devices: Any):
+  def __init__(self, devices: Any, shard_params: Any = False):
+    min_size = _shard_min_size(shard_params)
     if devices is None:
       devs = jax.devices()
     elif isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):
@@ -314,27 +358,29 @@ class _Placement:
     self.n = len(devs)
     self.multiprocess = jax.process_count() > 1
     if self.n == 1 and not self.multiprocess:
-      self.mesh = self.batch = self.replicated = None
+      self.mesh = self.batch = self.replicated = self.sharding = None
       return
     from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
     self.mesh = Mesh(np.asarray(devs), ("data",), axis_types=(AxisType.Auto,))
     self.batch = NamedSharding(self.mesh, P("data"))
     self.replicated = NamedSharding(self.mesh, P())
+    self.sharding = _StateSharding(self.mesh, min_size)
 
   def state(self, state: Any) -> Any:
     if self.mesh is None:
       return state
     if not self.multiprocess:
-      return jax.device_put(state, self.replicated)
+      return jax.device_put(state, self.sharding.tree(state))
     return jax.tree.map(self._global, state)  # the same values in every process
 
   def _global(self, leaf: Any) -> jax.Array:
-    """A fully replicated global array from this process's copy of ``leaf``."""
+    """A global array (replicated, or sharded by ``self.sharding``) from this process's copy of
+    ``leaf``: every process holds the same values."""
     if isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
       return jax.random.wrap_key_data(self._global(jax.random.key_data(leaf)),
                                       impl=jax.random.key_impl(leaf))
     a = np.asarray(leaf)
-    return jax.make_array_from_callback(a.shape, self.replicated, lambda idx: a[idx])
+    return jax.make_array_from_callback(a.shape, self.sharding.of(a), lambda idx: a[idx])
 
   def arrays(self, *arrays: Any) -> tuple[jax.Array, ...]:
     if self.mesh is None:
@@ -404,12 +450,13 @@ def _default_key() -> jax.Array:
 
 def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
                loss: Any, augment: Callable | None = None, key: Any = None,
-               devices: Any = None) -> dict[str, jax.Array]:
+               devices: Any = None, shard_params: bool | int = False) -> dict[str, jax.Array]:
   """One jitted optimisation step on a batch; updates ``model`` and ``optimizer`` in place.
 
   ``loss(model(x), y)`` is differentiated with respect to the ``nnx.Param`` variables and the
   optimizer applies the update; dropout runs in training mode. On several devices the batch is
-  sharded over them (when its size divides evenly) and the state replicated.
+  sharded over them (when its size divides evenly) and the state replicated, or with
+  ``shard_params`` its large arrays sharded over the devices (see :func:`fit`).
 
   Args:
     model: an ``nnx.Module``.
@@ -421,6 +468,8 @@ def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
       pass (see ``jaxdsp.nn.augment``), keyed with ``fold_in(key, optimizer.step)``.
     key: ``jax.random.key`` for ``augment`` (default ``jax.random.key(0)``).
     devices: ``None`` (every device), a number of devices, or a list of ``jax.Device``.
+    shard_params: shard the parameters and optimizer state over the devices instead of
+      replicating them (see :func:`fit`).
 
   Returns:
     ``{"loss": scalar}`` plus ``"correct"`` (count of argmax hits) for integer class targets.
@@ -433,10 +482,10 @@ def train_step(model: nnx.Module, optimizer: nnx.Optimizer, x: Any, y: Any, *,
     >>> opt = nnx.Optimizer(net, optax.sgd(0.1), wrt=nnx.Param)
     >>> m = train_step(net, opt, jnp.ones((8, 2)), jnp.ones((8, 1)), loss="mse")
   """
-  place = _Placement(devices)
+  place = _Placement(devices, shard_params)
   graphdef, state = nnx.split((_mode(model, training=True), optimizer))
   key = _default_key() if key is None else key
-  fn = _get_step(_train_step_impl, graphdef, get_loss(loss), augment, place.replicated)
+  fn = _get_step(_train_step_impl, graphdef, get_loss(loss), augment, place.sharding)
   state, metrics = fn(place.state(state), *place.arrays(x, y), place.state(key))
   nnx.update((model, optimizer), state)
   return metrics
@@ -566,7 +615,7 @@ def evaluate(model: nnx.Module, data: Any, *, loss: Any, batch_size: int = 256,
 def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer: Any = "adam",
         epochs: int, learning_rate: Any = None, param_labels: Any = None, batch_size: int = 32,
         seed: int = 0, shuffle: bool = True, augment: Callable | None = None,
-        devices: Any = None, log_dir: Any = None, checkpoint_dir: Any = None,
+        devices: Any = None, shard_params: bool | int = False, log_dir: Any = None, checkpoint_dir: Any = None,
         max_to_keep: int | None = 3, callbacks: Sequence[Callback] = (),
         class_names: Sequence[str] | None = None, log_every: int = 10,
         progress: bool = True) -> dict[str, list]:
@@ -585,6 +634,14 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
   batch runs replicated), parameters and optimizer state are replicated and the compiler averages
   the gradients. One device changes nothing. After ``jax.distributed.initialize()`` each process
   passes its own part of the data; its batches are its slices of the global batch.
+
+  Sharded state (``shard_params``, FSDP-style): each parameter and optimizer-state array with at
+  least ``SHARD_MIN_SIZE`` elements (``shard_params=True``; an int sets the size) is split over
+  the same ``"data"`` axis along its largest dimension that the device count divides, instead of
+  being replicated, so each device holds a 1/n share; the compiler gathers a parameter where a step
+  uses it and reduce-scatters its gradient. Smaller arrays, and arrays no dimension of which the
+  device count divides, stay replicated. The result equals the replicated run to float32
+  round-off. One device ignores it.
 
   Non-finite loss: if any batch's loss is NaN or inf, ``fit`` raises ``NonFiniteLossError`` at the
   end of that epoch, before the epoch is kept: the model keeps the previous epoch's parameters and
@@ -612,6 +669,8 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
       Mixup(...))``; its key is ``fold_in(jax.random.key(seed), optimizer step)``, so a run is
       reproducible from ``seed`` and a resumed run draws what the straight run drew.
     devices: ``None`` (every device), a number of devices, or a list of ``jax.Device``.
+    shard_params: ``False`` (replicated state), ``True`` (arrays of at least ``SHARD_MIN_SIZE``
+      elements sharded over the devices) or a minimum size in elements (see above).
     log_dir: TensorBoard directory (``None``: no logging). Logged: ``train/loss`` every
       ``log_every`` steps and at the end of every epoch; per epoch ``epoch/loss``,
       ``epoch/accuracy``, ``epoch/val_loss``, ``epoch/val_accuracy``, every callback value under
@@ -635,11 +694,12 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
     callback keys.
 
   Raises:
-    ValueError: bad ``epochs``, ``batch_size``, ``log_every`` or ``learning_rate``; an empty
+    ValueError: bad ``epochs``, ``batch_size``, ``log_every``, ``shard_params`` or ``learning_rate``; an empty
       ``train``; x and y of different lengths; integer labels outside the model's classes
       (checked on the host); a checkpoint directory holding another model's checkpoints
       (``jaxdsp.nn.CheckpointError``, one line naming the directory and what differs).
-    TypeError: an ``nnx.Optimizer`` as ``optimizer`` (pass an optax transformation).
+    TypeError: an ``nnx.Optimizer`` as ``optimizer`` (pass an optax transformation), or a
+      ``shard_params`` that is neither a bool nor an int.
     NonFiniteLossError: (a ``FloatingPointError`` and ``ValueError``) a NaN or inf training
       loss (see above).
 
@@ -657,6 +717,7 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
   epochs = _checks.nonnegative_int(epochs, "epochs")
   batch_size = _checks.positive_int(batch_size, "batch_size")
   log_every = _checks.positive_int(log_every, "log_every")
+  _shard_min_size(shard_params)
   if augment is not None and not callable(augment):
     raise TypeError(f"augment must be a callable (key, x, y) -> (x, y), got {augment!r}")
   _check_data(train, "train")
@@ -664,7 +725,7 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
     _check_data(val, "val")
   loss_fn = get_loss(loss)
   tx = make_optimizer(optimizer, learning_rate, param_labels=param_labels)
-  place = _Placement(devices)
+  place = _Placement(devices, shard_params)
   opt = nnx.Optimizer(model, tx, wrt=nnx.Param)
   if class_names is None:
     class_names = getattr(val, "class_names", None)
@@ -684,7 +745,7 @@ def fit(model: nnx.Module, train: Any, val: Any = None, *, loss: Any, optimizer:
     logger = TensorBoardLogger(log_dir)
 
   graphdef, state = nnx.split((_mode(model, training=True), opt))
-  train_step_fn = _get_step(_train_step_impl, graphdef, loss_fn, augment, place.replicated)
+  train_step_fn = _get_step(_train_step_impl, graphdef, loss_fn, augment, place.sharding)
   state = place.state(state)
   key = place.state(jax.random.key(seed))
   check = _LabelCheck(lambda s, x: nnx.merge(graphdef, s)[0](x), state)
