@@ -17,10 +17,24 @@ from jaxdsp import batch
 
 SR = 8000
 KW = dict(sr=SR, n_fft=256, hop_length=64, n_mels=24, n_mfcc=8)
-# Every feature, including the per-example dB ones and ZCR's edge padding, but spectral contrast,
-# whose default octave bands (200 Hz · 2^5) do not fit below the 4 kHz Nyquist frequency of these
-# 8 kHz files (librosa refuses them too).
-NAMES = tuple(n for n in jd.FEATURE_NAMES if n != "spectral_contrast")
+
+
+def _fits_8k(name):
+  """Whether a feature's default settings fit these 8 kHz files: spectral contrast's octave bands
+  (200 Hz · 2^5) and the constant-Q features' 7 octaves from C1 do not fit below the 4 kHz Nyquist
+  frequency (librosa refuses them too); every other feature does."""
+  opts = {k: v for k, v in KW.items() if k != "sr"}
+  try:
+    jax.eval_shape(lambda y: jd.features(y, sr=SR, names=(name,), **opts), jax.ShapeDtypeStruct((4096,), np.float32))
+    return True
+  except ValueError as e:
+    assert "Nyquist" in str(e) or "fmax" in str(e) or "bands" in str(e), (name, e)
+    return False
+
+
+# Every feature, including the per-example dB ones and ZCR's edge padding, that fits 8 kHz.
+NAMES = tuple(n for n in jd.FEATURE_NAMES if _fits_8k(n))
+assert "spectrogram_db" in NAMES and "zero_crossing_rate" in NAMES and "onset_strength" in NAMES
 # Lengths across two batches of 4; the last sample is non-zero so that edge padding matters.
 LENGTHS = (100, 700, 3000, 5000)
 
