@@ -65,6 +65,10 @@ second fails with :class:`OutputInUseError` naming it, or waits (``wait=True``).
 Several hosts: after ``jax.distributed.initialize()``, each process takes every
 ``process_count()``-th file of the sorted file list, starting at its ``process_index()``, computes
 it on its own local devices and writes its own manifest; ``load_features`` merges them.
+
+One long signal already in memory: ``feature_pieces(y, features, sr=...)`` gives its features in
+pieces of whole frames within a memory budget, computed as ``extract`` computes a file too long
+for its budget (``jaxdsp analyze`` reduces them piece by piece for its figure).
 """
 
 from __future__ import annotations
@@ -919,6 +923,8 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
     def retry_smaller(good: list[_Decoded]) -> None:
       """A batch that ran out of memory, computed again in halves (synchronously), each half halved
       again while it runs out of memory, down to one file per batch, then that file in pieces."""
+      if not good:
+        return
       if len(good) == 1:
         wait_writes()
         long_file(good[0], max(1, good[0].n_frames // 2))
