@@ -1,4 +1,4 @@
-"""Chroma and tonal features: ``chroma_stft``, ``chroma_cqt``, ``chroma_cens``, ``tonnetz``, the chroma
+"""Chroma and tonal features: ``chroma_stft``, ``chroma_cqt``, ``chroma_vqt``, ``chroma_cens``, ``tonnetz``, the chroma
 filterbank (``chroma_filterbank``, librosa's ``filters.chroma``), and tuning: ``piptrack``,
 ``pitch_tuning``, ``estimate_tuning``.
 
@@ -256,6 +256,69 @@ def _chroma_of_cqt(C, M, threshold, norm):
   return _core.p_normalize(chroma, norm, -2)
 
 
+def chroma_vqt(y: ArrayLike | None = None, *, sr: float = 22050, V: ArrayLike | None = None, hop_length: int = 512,
+               fmin: float | None = None, intervals: str | ArrayLike = "equal", norm: float | None = np.inf,
+               threshold: float = 0.0, n_octaves: int = 7, bins_per_octave: int = 12,
+               gamma: float | None = 0) -> jax.Array:
+  """Variable-Q chromagram: ``|vqt|`` (with an interval set) folded onto its ``bins_per_octave`` pitch classes.
+
+  ``chroma[..., c, t] = Σ_k M[c, k] · |V[..., k, t]|`` with ``M`` adding bin ``c`` of every octave
+  (librosa's ``cq_to_chroma`` with ``n_chroma = bins_per_octave``, rolled so that the first row is the
+  pitch class of C for the equal-tempered ``fmin``); values below ``threshold`` set to 0; frames normalised
+  to unit ``norm``. The VQT uses ``tuning=0`` (librosa's ``chroma_vqt`` estimates none).
+
+  Args:
+    y: ``(..., n_samples)`` signal, or ``None`` with ``V``.
+    sr: sample rate.
+    V: ``(..., n_bins, n_frames)`` variable-Q magnitudes (keyword; complex values are taken in modulus).
+    hop_length: VQT hop.
+    fmin: lowest VQT frequency (default C1).
+    intervals: ``"equal"``, ``"pythagorean"``, ``"ji3"``, ``"ji5"``, ``"ji7"`` or a 1-D array of ratios in
+      ``[1, 2)`` (``bins_per_octave`` is then its length); see :func:`jaxdsp.interval_frequencies`. librosa
+      requires it; the default here is ``"equal"``.
+    norm: per-frame normalisation.
+    threshold: floor below which chroma energy is zeroed (its gradient there is zero).
+    n_octaves: octaves of the VQT.
+    bins_per_octave: VQT bins per octave, also the number of chroma bins.
+    gamma: the VQT's bandwidth offset (``0``: constant-Q; ``None``: ERB).
+
+  Returns:
+    ``(..., bins_per_octave, n_frames)``.
+
+  Raises:
+    ValueError: both or neither of ``y`` and ``V``; bad sizes or interval sets.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> y = jnp.sin(2 * jnp.pi * 392.0 * jnp.arange(22050) / 22050)  # G4: a just fifth above C
+    >>> c = jd.chroma_vqt(y, sr=22050, intervals="ji5", n_octaves=6)
+    >>> c.shape, int(c[:, 20].argmax())
+    ((12, 44), 7)
+
+  Compare ``librosa.feature.chroma_vqt``.
+  """
+  from jaxdsp import constantq  # pylint: disable=import-outside-toplevel
+  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
+  ratios, bins_per_octave = constantq.octave_ratios(intervals, bins_per_octave)
+  n_octaves = _checks.positive_int(n_octaves, "n_octaves")
+  norm = _checks.p_norm(norm)
+  if threshold is not None:
+    threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
+  fmin = 32.70319566257483 if fmin is None else _checks.positive_number(fmin, "fmin")
+  if (y is None) == (V is None):
+    raise ValueError("give exactly one of y (a signal) and V (variable-Q magnitudes)")
+  if V is None:
+    if n_octaves > 64:
+      raise ValueError(f"n_octaves must be at most 64, got {n_octaves}")
+    V = constantq.vqt(y, sr=sr, hop_length=hop_length, fmin=fmin, intervals=intervals if ratios is None else ratios,
+                      n_bins=n_octaves * bins_per_octave, bins_per_octave=bins_per_octave, gamma=gamma)
+  else:
+    V = _checks.as_signal(V, "V", min_ndim=2, allow_complex=True)
+  V = _ops.safe_sqrt(_ops.abs2(V)) if jnp.iscomplexobj(V) else V
+  M = _cq_to_chroma(V.shape[-2], bins_per_octave, bins_per_octave, fmin, None)
+  return _chroma_of_cqt(V, M, threshold, norm)
+
+
 def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike | None = None, hop_length: int = 512,
                 fmin: float | None = None, tuning: float | None = None, n_chroma: int = 12, n_octaves: int = 7,
                 bins_per_octave: int = 36, cqt_mode: str = "full", window: ArrayLike | None = None,
@@ -369,6 +432,30 @@ def tonnetz(y: ArrayLike | None = None, *, sr: float = 22050, chroma: ArrayLike 
 def _tonnetz(chroma, phi):
   return jnp.einsum("pc,...ci->...pi", phi.astype(chroma.dtype), _core.p_normalize(chroma, 1.0, -2),
                     precision=jax.lax.Precision.HIGHEST)
+
+
+def registry_feature(name: str, blocks: jax.Array, cfg: dict) -> jax.Array:
+  """The registry's constant-Q features (``jd.features``, ``jaxdsp extract``) from the signal's hop blocks
+  ``(..., hop_length, n_frames)`` (``jaxdsp._core.registry``): the public function of the reassembled
+  signal, cut to ``n_frames``."""
+  n_frames, hop = blocks.shape[-1], blocks.shape[-2]
+  y = jnp.swapaxes(blocks, -1, -2).reshape(*blocks.shape[:-2], -1)
+  # Zeros past the end, beyond the reach of the lowest filter and of the decimation filters, so that the
+  # result no longer depends on how far the signal was zero-extended (batch rows, pieces of long files).
+  r = 2.0 ** (1.0 / cfg["bins_per_octave"])
+  fmin = 32.70319566257483 if cfg["cqt_fmin"] is None else cfg["cqt_fmin"]
+  longest = (r**2 + 1) / (r**2 - 1) * cfg["sr"] / fmin
+  margin = int(2 * longest + 256 * 2 ** cfg["n_octaves"])
+  y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, -(-margin // hop) * hop)])
+  kw = dict(sr=cfg["sr"], hop_length=hop, fmin=cfg["cqt_fmin"], tuning=cfg["tuning"],
+            n_chroma=cfg["n_chroma"], n_octaves=cfg["n_octaves"], bins_per_octave=cfg["bins_per_octave"])
+  if name == "chroma_cens":
+    out = chroma_cens(y, norm=cfg["chroma_norm"], win_len_smooth=cfg["win_len_smooth"], **kw)
+  else:
+    out = chroma_cqt(y, norm=cfg["chroma_norm"], threshold=cfg["chroma_threshold"], **kw)
+    if name == "tonnetz":
+      out = tonnetz(chroma=out)
+  return out[..., :n_frames]
 
 
 # ---------------------------------------------------------------------------------------------

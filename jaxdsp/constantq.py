@@ -52,8 +52,8 @@ from jaxdsp import _ops
 # The transforms (re-exported by ``jaxdsp``), then the pieces of the octave recursion that the learnable
 # front-end ``jaxdsp.nn.LearnableCQT`` builds on: argument checks, the filter plan, the per-octave plan,
 # the kernels as real matrices, and the recursion itself.
-__all__ = ["cqt", "cqt_frequencies", "griffinlim_cqt", "hybrid_cqt", "icqt", "pseudo_cqt", "vqt",
-           "wavelet_filterbank", "wavelet_lengths",
+__all__ = ["cqt", "cqt_frequencies", "griffinlim_cqt", "hybrid_cqt", "icqt", "interval_frequencies", "pseudo_cqt",
+           "vqt", "wavelet_filterbank", "wavelet_lengths",
            "check_common", "octave_plan", "plan", "real_kernel", "run_octaves"]
 
 # Equivalent noise bandwidths (in bins) of the windows, as librosa tabulates them.
@@ -92,6 +92,139 @@ def cqt_frequencies(n_bins: int, *, fmin: float, bins_per_octave: int = 12, tuni
   bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
   tuning = _checks.real_number(tuning, "tuning")
   return 2.0 ** (tuning / bins_per_octave) * fmin * 2.0 ** (np.arange(n_bins, dtype=float) / bins_per_octave)
+
+
+INTERVAL_SETS = ("equal", "pythagorean", "ji3", "ji5", "ji7")
+_MAX_FILTER_LENGTH = 2**24  # samples: longer filters are refused before anything is built
+
+
+@functools.lru_cache(maxsize=32)
+def _pythagorean(bins_per_octave: int) -> tuple[float, ...]:
+  """Stacked just fifths ``3^k`` folded into one octave (librosa's ``pythagorean_intervals``), unsorted."""
+  log_ratios = np.modf(np.arange(bins_per_octave) * np.log2(3))[0]
+  return tuple(np.power(2.0, log_ratios).tolist())
+
+
+def _harmonic_distance(logs: np.ndarray, a: tuple, b: tuple) -> float:
+  """Tenney's harmonic distance ``log2(a·b / gcd(a, b)²)`` of two prime-exponent vectors (rounded to 1e-6)."""
+  a, b = np.asarray(a), np.asarray(b)
+  a_num, b_num = np.maximum(a, 0), np.maximum(b, 0)
+  gcd = np.minimum(a_num, b_num) - np.maximum(a_num - a, b_num - b)
+  return float(np.around(logs.dot(a + b - 2 * gcd), 6))
+
+
+@functools.lru_cache(maxsize=32)
+def _plimit(primes: tuple[int, ...], bins_per_octave: int) -> tuple[float, ...]:
+  """p-limit just intervals by Tenney's "harmonic crystal growth" (librosa's ``plimit_intervals``): from the
+  unison, repeatedly add the frontier point of least total harmonic distance to the chosen set (ties to
+  the smaller ``Σ log2(p)·|e_p|``); folded into one octave, in growth order."""
+  logs = np.log2(np.asarray(primes, dtype=float))
+  seeds = []
+  for i in range(len(primes)):
+    for sign in (1, -1):
+      seed = [0] * len(primes)
+      seed[i] = sign
+      seeds.append(tuple(seed))
+  frontier, chosen, dist = list(seeds), [tuple([0] * len(primes))], {}
+  while len(chosen) < bins_per_octave:
+    score, best = np.inf, 0
+    for f, point in enumerate(frontier):
+      total = 0.0
+      for s in chosen:
+        if (s, point) not in dist:
+          dist[s, point] = dist[point, s] = _harmonic_distance(logs, point, s)
+        total += dist[s, point]
+      if total < score or (np.isclose(total, score)
+                           and logs.dot(np.abs(point)) < logs.dot(np.abs(frontier[best]))):
+        score, best = total, f
+    new = frontier.pop(best)
+    chosen.append(new)
+    for seed in seeds:
+      cand = tuple(np.add(new, seed).tolist())
+      if cand not in chosen and cand not in frontier:
+        frontier.append(cand)
+  log_ratios = np.modf(np.asarray(chosen, dtype=float).dot(logs))[0]
+  log_ratios[log_ratios < 0] += 1
+  return tuple(np.power(2.0, log_ratios).tolist())
+
+
+def octave_ratios(intervals: Any, bins_per_octave: int, sort: bool = True) -> tuple[tuple[float, ...] | None, int]:
+  """The checked ``intervals`` as one octave of frequency ratios in ``[1, 2)`` (``None`` for ``"equal"``;
+  a named set ascending when ``sort``, an explicit one as given) and the bins per octave they give
+  (``len(intervals)`` for an explicit set, as librosa)."""
+  if isinstance(intervals, str):
+    _checks.choice(intervals, "intervals", INTERVAL_SETS)
+    if intervals == "equal":
+      return None, bins_per_octave
+    if bins_per_octave > 4096:
+      raise ValueError(f"bins_per_octave must be at most 4096 for intervals={intervals!r}, got {bins_per_octave}")
+    if intervals == "pythagorean":
+      ratios = _pythagorean(bins_per_octave)
+    else:
+      ratios = _plimit({"ji3": (3,), "ji5": (3, 5), "ji7": (3, 5, 7)}[intervals], bins_per_octave)
+    return (tuple(sorted(ratios)) if sort else ratios), bins_per_octave
+  try:
+    ratios = np.asarray(intervals, dtype=float)
+  except (TypeError, ValueError) as e:
+    raise TypeError(f"intervals must be one of {INTERVAL_SETS} or a 1-D array of ratios in [1, 2), "
+                    f"got {intervals!r}") from e
+  if ratios.ndim != 1 or ratios.size == 0:
+    raise ValueError(f"intervals must be a non-empty 1-D array of ratios in [1, 2), got shape {ratios.shape}")
+  if not np.all(np.isfinite(ratios)) or np.any(ratios < 1) or np.any(ratios >= 2):
+    raise ValueError(f"intervals must hold ratios in [1, 2), got {ratios.tolist()}")
+  if np.unique(ratios).size != ratios.size:
+    raise ValueError(f"intervals must be distinct, got {ratios.tolist()}")
+  return tuple(ratios.tolist()), int(ratios.size)
+
+
+def interval_frequencies(n_bins: int, *, fmin: float, intervals: Any = "equal", bins_per_octave: int = 12,
+                         tuning: float = 0.0, sort: bool = True) -> np.ndarray:
+  """Frequencies of an interval set: one octave of ratios tiled over octaves above ``fmin``.
+
+  ``f = fmin · 2^o · r`` for octaves ``o = 0, 1, ...`` and the ratios ``r`` of ``intervals`` (the first
+  ``n_bins``), sorted when ``sort``. ``"equal"``: ``r_j = 2^((tuning + j) / bins_per_octave)``;
+  ``"pythagorean"``: stacked just fifths ``3^k`` folded into the octave; ``"ji3"``, ``"ji5"``, ``"ji7"``:
+  3-, 5- and 7-limit just intonation grown by Tenney's harmonic-crystal algorithm (as librosa); or an
+  explicit 1-D array of distinct ratios in ``[1, 2)`` (``bins_per_octave`` is then its length).
+
+  Args:
+    n_bins: number of frequencies.
+    fmin: lowest frequency (Hz).
+    intervals: ``"equal"``, ``"pythagorean"``, ``"ji3"``, ``"ji5"``, ``"ji7"`` or an array of ratios.
+    bins_per_octave: ratios per octave of a named set.
+    tuning: tuning offset in fractions of a bin (``"equal"`` only, as librosa).
+    sort: sort the frequencies (else octave by octave, each in the set's order).
+
+  Returns:
+    ``(n_bins,)`` float64 NumPy array.
+
+  Raises:
+    ValueError: unknown set name, ratios outside ``[1, 2)`` or repeated, bad sizes.
+
+  Examples:
+    >>> import jaxdsp as jd
+    >>> jd.interval_frequencies(8, fmin=55.0, intervals="ji5", bins_per_octave=7).round(2).tolist()
+    [55.0, 61.87, 68.75, 73.33, 82.5, 91.67, 103.12, 110.0]
+
+  Compare ``librosa.interval_frequencies``.
+  """
+  n_bins = _checks.positive_int(n_bins, "n_bins")
+  fmin = _checks.positive_number(fmin, "fmin")
+  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
+  tuning = _checks.real_number(tuning, "tuning")
+  sort = _checks.flag(sort, "sort")
+  ratios, bins_per_octave = octave_ratios(intervals, bins_per_octave, sort)
+  if n_bins > 2**24:
+    raise ValueError(f"n_bins must be at most 2**24, got {n_bins}")
+  if ratios is None:
+    ratios = 2.0 ** ((tuning + np.arange(bins_per_octave, dtype=float)) / bins_per_octave)
+  return _ratio_frequencies(n_bins, fmin, tuple(np.asarray(ratios).tolist()), sort)
+
+
+def _ratio_frequencies(n_bins: int, fmin: float, ratios: tuple, sort: bool = True) -> np.ndarray:
+  n_octaves = -(-n_bins // len(ratios))
+  out = np.multiply.outer(2.0 ** np.arange(n_octaves), np.asarray(ratios)).ravel()[:n_bins]
+  return (np.sort(out) if sort else out) * fmin
 
 
 def _relative_bandwidth(freqs: np.ndarray) -> np.ndarray:
@@ -371,8 +504,26 @@ def check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_s
   if not isinstance(scale, (bool, np.bool_)):
     raise TypeError(f"scale must be a bool, got {scale!r}")
   _checks.choice(pad_mode, "pad_mode", _core.PAD_MODES)
+  _check_sizes(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale)
   return (sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window, bool(scale),
           pad_mode)
+
+
+def _check_sizes(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale) -> None:
+  """Refuses, before any array is built, transforms whose top bin passes the Nyquist frequency by more than
+  an octave or whose longest filter (the lowest bin's, ``filter_scale / α · sr / fmin`` samples with the
+  equal-tempered ``α``) exceeds ``2**24`` samples, and hops above ``2**24``."""
+  if hop_length > _MAX_FILTER_LENGTH:
+    raise ValueError(f"hop_length must be at most 2**24, got {hop_length}")
+  if (n_bins - 1 + tuning) / bins_per_octave + math.log2(fmin) > math.log2(sr):
+    raise ValueError(f"n_bins={n_bins} bins of {bins_per_octave} per octave from fmin={fmin:g} Hz reach far above "
+                     f"the Nyquist frequency {sr / 2:g} Hz: reduce n_bins")
+  r = 2.0 ** (1.0 / bins_per_octave)
+  alpha = (r**2 - 1) / (r**2 + 1)
+  longest = filter_scale / alpha * sr / fmin if alpha > 0 else math.inf
+  if longest > _MAX_FILTER_LENGTH:
+    raise ValueError(f"the lowest filter would be {longest:.3g} samples long (above 2**24): reduce bins_per_octave "
+                     f"(={bins_per_octave}) or filter_scale (={filter_scale:g}), or raise fmin (={fmin:g})")
 
 
 def _complex_dtype(y: jax.Array, dtype: Any) -> str:
@@ -423,9 +574,13 @@ def _response(y, basis, n_fft, hop_length, pad_mode, phase=True, window=None):
   return _core.map_frames(fn, y, n_fft, hop_length, True, pad_mode, chunk_frames=chunk)
 
 
-def plan(sr, fmin, n_bins, bins_per_octave, tuning, filter_scale, window, gamma, check=True):
-  """Centre frequencies, filter lengths per Hz of sample rate and the cutoff frequency."""
-  freqs = cqt_frequencies(n_bins, fmin=fmin, bins_per_octave=bins_per_octave, tuning=tuning)
+def plan(sr, fmin, n_bins, bins_per_octave, tuning, filter_scale, window, gamma, check=True, ratios=None):
+  """Centre frequencies, filter lengths per Hz of sample rate and the cutoff frequency (``ratios``: one
+  octave of interval ratios, ``None`` for equal temperament)."""
+  if ratios is None:
+    freqs = cqt_frequencies(n_bins, fmin=fmin, bins_per_octave=bins_per_octave, tuning=tuning)
+  else:  # librosa tunes fmin, then tiles the ratios
+    freqs = _ratio_frequencies(n_bins, fmin * 2.0 ** (tuning / bins_per_octave), ratios)
   alpha = _alpha(freqs, bins_per_octave)
   gamma_arr = alpha * 24.7 / 0.108 if gamma is None else np.full(n_bins, float(gamma))
   Q = filter_scale / alpha
@@ -555,10 +710,10 @@ def _one_kernel(y, sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm,
   return V / jnp.asarray(np.sqrt(per_hz * sr_top)[:, None], V.real.dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("args", "gamma", "res_type", "cdt", "cpu"))
-def _vqt_jit(y, *, args, gamma, res_type, cdt, cpu):
+@functools.partial(jax.jit, static_argnames=("args", "gamma", "res_type", "cdt", "cpu", "ratios"))
+def _vqt_jit(y, *, args, gamma, res_type, cdt, cpu, ratios=None):
   sr, hop_length, fmin, n_bins, bpo, tuning, filter_scale, norm, sparsity, window, scale, pad_mode = args
-  freqs, per_hz, cutoff = plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, gamma)
+  freqs, per_hz, cutoff = plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, gamma, ratios=ratios)
   if cpu:
     V = _recursive(y, sr, hop_length, freqs, per_hz, cutoff, bpo, norm, sparsity, window, pad_mode, scale, res_type)
   else:
@@ -583,9 +738,10 @@ _TRANSFORM_ARGS = """    y: ``(..., n_samples)`` real signal.
 
 
 def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float | None = None, n_bins: int = 84,
-        intervals: str = "equal", gamma: float | None = None, bins_per_octave: int = 12, tuning: float | None = 0.0,
-        filter_scale: float = 1, norm: float | None = 1, sparsity: float = 0.01, window: str = "hann",
-        scale: bool = True, pad_mode: str = "constant", res_type: str | None = None, dtype: Any = None) -> jax.Array:
+        intervals: str | ArrayLike = "equal", gamma: float | None = None, bins_per_octave: int = 12,
+        tuning: float | None = 0.0, filter_scale: float = 1, norm: float | None = 1, sparsity: float = 0.01,
+        window: str = "hann", scale: bool = True, pad_mode: str = "constant", res_type: str | None = None,
+        dtype: Any = None) -> jax.Array:
   """Variable-Q transform: a constant-Q transform whose filters widen by ``gamma`` Hz at low frequencies.
 
   ``V[..., k, t] = Σ_n y[n + t·hop_length - L_k/2] · conj(a_k[n]) / √L_k`` (with ``scale``), ``a_k`` the
@@ -595,7 +751,10 @@ def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
 
   Args:
 {args}
-    intervals: ``"equal"`` (equal temperament; the only spacing supported).
+    intervals: the spacing of the bins within each octave: ``"equal"`` (equal temperament),
+      ``"pythagorean"``, ``"ji3"``, ``"ji5"``, ``"ji7"`` (just intonation), or a 1-D array of distinct ratios
+      in ``[1, 2)`` (``bins_per_octave`` is then its length); see :func:`interval_frequencies`. ``tuning``
+      shifts ``fmin`` for every set, as librosa.
     gamma: bandwidth offset in Hz; ``None`` follows the ERB scale (``α · 24.7 / 0.108``), ``0`` is the CQT.
     res_type: how the CPU computation halves the rate between octaves: ``None`` or ``"soxr_hq"`` (librosa's
       default) use :func:`jaxdsp.resample`, which follows soxr's "HQ" filter, so the result matches
@@ -627,15 +786,17 @@ def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
     reconstruction time-frequency transforms with log-frequency resolution", AES 53rd Conference, 2014.
   """
   y = _checks.as_signal(y)
-  _checks.choice(intervals, "intervals", ("equal",))
+  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
+  ratios, bins_per_octave = octave_ratios(intervals, bins_per_octave)
   if gamma is not None:
     gamma = _checks.positive_number(gamma, "gamma", allow_zero=True)
   _checks.choice(res_type, "res_type", RES_TYPES)
+  cdt = _complex_dtype(y, dtype)
   tuning = _tuned(y, tuning, sr, bins_per_octave)
   args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
                        scale, pad_mode)
-  plan(args[0], *args[2:7], args[9], gamma)  # the Nyquist check, before tracing
-  return _vqt_jit(y, args=args, gamma=gamma, res_type=res_type, cdt=_complex_dtype(y, dtype), cpu=_core.cpu_path())
+  plan(args[0], *args[2:7], args[9], gamma, ratios=ratios)  # the Nyquist check, before tracing
+  return _vqt_jit(y, args=args, gamma=gamma, res_type=res_type, cdt=cdt, cpu=_core.cpu_path(), ratios=ratios)
 
 
 def cqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float | None = None, n_bins: int = 84,

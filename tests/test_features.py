@@ -40,8 +40,10 @@ def _individual(name, y, sr):
 @pytest.mark.parametrize("clip", ["speech_22k", "music_stereo_48k", "short_22k"])
 def test_features_equal_individual_functions(clip):
   y, sr = load_clip(clip)
-  out = jd.features(y, sr=sr, names=jd.FEATURE_NAMES, **KW)
-  assert set(out) == set(jd.FEATURE_NAMES)
+  # the constant-Q features (whole-signal transforms) are tested in test_chroma_intervals.py
+  names = tuple(n for n in jd.FEATURE_NAMES if n not in ("chroma_cens", "chroma_cqt", "tonnetz"))
+  out = jd.features(y, sr=sr, names=names, **KW)
+  assert set(out) == set(names)
   for name, value in out.items():
     ref = np.asarray(_individual(name, y, sr))
     assert value.shape == ref.shape, name

@@ -102,7 +102,8 @@ def _run(y, window, arrays, n_valid, *, requests, spec, raw):
   out = {}
   for f, cfg in features:
     if f.needs == "signal":
-      out[f.name] = f.reduce(y, spec, cfg)
+      v = f.reduce(y, spec, cfg)
+      out[f.name] = v if f.finish is None or f.name in raw else f.finish(v, cfg, n_valid)
   spectral = [(f, cfg) for f, cfg in features if f.needs != "signal"]
   if spectral:
     def chunk(segments):

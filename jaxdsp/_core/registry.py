@@ -18,6 +18,7 @@ import dataclasses
 import math
 from typing import Any, Callable
 
+import jax.numpy as jnp
 import numpy as np
 
 from jaxdsp import _checks
@@ -213,6 +214,51 @@ _ENTRIES += (
             from_S=lambda S, cfg, n_fft: reducers.chroma_reduce(S, -2, cfg, n_fft),
             doc="chromagram of the power spectrogram (librosa's chroma_stft, tuning 0 unless given)"),
 )
+
+
+def _signal_blocks(y, spec, cfg):
+  """The constant-Q features' per-frame values before their finish: the ``hop_length`` samples frame ``t``
+  starts (``y[t·hop : (t+1)·hop]`` with ``center``; shifted by ``n_fft // 2`` without, so that the constant-Q
+  frame is centred where the STFT frame is), ``(..., hop_length, n_frames)``, zero past the end. Stitched
+  over the pieces of a long file they are the signal, whose constant-Q transform the finish computes."""
+  del cfg
+  if spec.pad_mode != "constant":
+    raise ValueError(f"the constant-Q features (chroma_cqt, chroma_cens, tonnetz) need pad_mode='constant' (their "
+                     f"filters read zeros past the signal's ends, as jaxdsp.cqt does), got pad_mode={spec.pad_mode!r}")
+  hop, n = spec.hop_length, y.shape[-1]
+  off = 0 if spec.center else spec.n_fft // 2
+  n_frames = 1 + n // hop if spec.center else 1 + (n - spec.n_fft) // hop
+  end = off + n_frames * hop
+  y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, max(0, end - n))])[..., off:end]
+  return jnp.swapaxes(y.reshape(*y.shape[:-1], n_frames, hop), -1, -2)
+
+
+def _cq_finish(name):
+  def finish(blocks, cfg, n_valid):
+    del n_valid  # frames past a row's end see zeros, as the file alone does
+    from jaxdsp import chroma  # pylint: disable=import-outside-toplevel  (the CQT lives in the public modules)
+    return chroma.registry_feature(name, blocks, cfg)
+  return finish
+
+
+_CQ = {"sr": 22050, "n_chroma": 12, "tuning": 0.0, "chroma_norm": math.inf, "cqt_fmin": None, "n_octaves": 7,
+       "bins_per_octave": 36, "chroma_threshold": 0.0}
+OPTIONS.update({
+    "cqt_fmin": Option(None, _number_or_none(_checks.positive_number), "constant-Q: lowest frequency, default C1"),
+    "n_octaves": Option(7, _checks.positive_int, "constant-Q: number of octaves"),
+    "bins_per_octave": Option(36, _checks.positive_int, "constant-Q: bins per octave (a multiple of n_chroma)"),
+    "chroma_threshold": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True),
+                               "constant-Q chroma: values below it set to 0"),
+    "win_len_smooth": Option(41, _number_or_none(_checks.positive_int), "CENS: smoothing length in frames, or None"),
+})
+_ENTRIES += (
+    Feature("chroma_cqt", "signal", _signal_blocks, dict(_CQ), finish=_cq_finish("chroma_cqt"),
+            doc="constant-Q chromagram (librosa's chroma_cqt, tuning 0 unless given)"),
+    Feature("chroma_cens", "signal", _signal_blocks, dict(_CQ, chroma_norm=2.0, win_len_smooth=41),
+            finish=_cq_finish("chroma_cens"), doc="chroma energy normalised statistics (librosa's chroma_cens)"),
+    Feature("tonnetz", "signal", _signal_blocks, dict(_CQ), finish=_cq_finish("tonnetz"),
+            doc="tonal centroids of the constant-Q chroma (librosa's tonnetz)"),
+)
 # --- end constant-Q and chroma ---
 # --- helpers and conversions ---
 def _contrast_bands(cfg, n_fft):
@@ -304,3 +350,6 @@ def _check_together(cfg: dict[str, Any]) -> None:
     raise ValueError(f"n_mfcc must be <= n_mels={cfg['n_mels']}, got {cfg['n_mfcc']}")
   if "n_bands" in cfg:
     _contrast_check(cfg)
+  if "bins_per_octave" in cfg and cfg["bins_per_octave"] % cfg["n_chroma"]:
+    raise ValueError(f"bins_per_octave={cfg['bins_per_octave']} must be an integer multiple of "
+                     f"n_chroma={cfg['n_chroma']}")

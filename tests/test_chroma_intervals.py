@@ -1,0 +1,153 @@
+"""Interval sets (``vqt(intervals=...)``, ``interval_frequencies``), ``chroma_vqt``, and the constant-Q
+features of the registry (``chroma_cqt``, ``chroma_cens``, ``tonnetz`` in ``jd.features`` and
+``jd.batch.extract``), against librosa 0.11.
+
+Tolerances held (float32, clips cropped):
+
+* ``interval_frequencies``: equal to librosa's to 1e-12 (relative) for every named set and an explicit one,
+  sorted or not.
+* ``vqt`` with ``"pythagorean"``, ``"ji5"``, ``"ji7"`` and an explicit set: ≤ 1e-4 of the peak (measured
+  ≤ 5e-5; librosa's recursion, as for ``"equal"``).
+* ``chroma_vqt``: ≤ 1e-3 absolute on frames holding ≥ 1e-2 of the peak frame's energy (measured ≤ 1.4e-5 of
+  the peak on music and speech), ≤ 1e-4 of the peak before the normalisation.
+* ``jd.features`` / ``batch.extract``: the constant-Q features of the signal followed by zeros (see
+  ``jaxdsp/_core/registry.py``): equal to the direct function to 5e-4 but for the last frames within
+  reach of the lowest filters (compared up to 24 frames before the end), and equal to each other
+  (whole file, batch rows, pieces of a long file) to float32 round-off.
+"""
+
+import jax
+import jax.numpy as jnp
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+
+import jaxdsp as jd
+from jaxdsp import batch
+from audio_corpus import load_clip
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def clips():
+  return {name: np.ascontiguousarray(load_clip(name)[0][:SR]) for name in ("music_22k", "speech_22k")}
+
+
+def test_interval_frequencies_match_librosa():
+  for intervals in ("equal", "pythagorean", "ji3", "ji5", "ji7", [1.0, 4 / 3, 3 / 2]):
+    for bpo in (7, 12, 24):
+      for sort in (True, False):
+        kw = dict(fmin=55.0, intervals=intervals, bins_per_octave=bpo, sort=sort)
+        np.testing.assert_allclose(jd.interval_frequencies(50, **kw), librosa.interval_frequencies(50, **kw),
+                                   rtol=1e-12, err_msg=f"{intervals} {bpo} {sort}")
+  kw = dict(fmin=110.0, intervals="equal", tuning=0.3)
+  np.testing.assert_allclose(jd.interval_frequencies(20, **kw), librosa.interval_frequencies(20, **kw), rtol=1e-12)
+
+
+def _rel(ours, ref):
+  return np.abs(np.asarray(ours) - ref).max() / np.abs(ref).max()
+
+
+def test_vqt_intervals_match_librosa(clips):
+  y = clips["music_22k"][: SR // 2]
+  for intervals, kw in (("pythagorean", {}), ("ji5", {}), ("ji7", dict(bins_per_octave=24, n_bins=72)),
+                        ([1.0, 1.25, 1.5], dict(n_bins=9))):
+    kw = dict(dict(sr=SR, fmin=220.0, n_bins=36, intervals=intervals), **kw)
+    ref = librosa.vqt(y, **kw)
+    ours = jd.vqt(y, **kw)
+    assert ours.shape == ref.shape and _rel(ours, ref) <= 1e-4, intervals
+  # tuning shifts fmin for every set, as librosa's
+  kw = dict(sr=SR, fmin=220.0, n_bins=12, intervals="ji5", tuning=0.2, gamma=0.0)
+  assert _rel(jd.vqt(y, **kw), librosa.vqt(y, **kw)) <= 1e-4
+
+
+def _energetic(raw, frac=1e-2):
+  e = raw.sum(axis=0)
+  return e >= frac * e.max()
+
+
+@pytest.mark.parametrize("clip", ["music_22k", "speech_22k"])
+def test_chroma_vqt_matches_librosa(clips, clip):
+  y = clips[clip]
+  raw_ref = librosa.feature.chroma_vqt(y=y, sr=SR, intervals="ji5", norm=None)
+  raw = np.asarray(jd.chroma_vqt(y, sr=SR, intervals="ji5", norm=None))
+  assert raw.shape == raw_ref.shape and _rel(raw, raw_ref) <= 1e-4
+  mask = _energetic(raw_ref)
+  ref = librosa.feature.chroma_vqt(y=y, sr=SR, intervals="ji5")
+  np.testing.assert_allclose(np.asarray(jd.chroma_vqt(y, sr=SR, intervals="ji5"))[:, mask], ref[:, mask], atol=1e-3)
+  # from a given V (complex taken in modulus), with an explicit interval set, threshold and a p-norm
+  ratios = [1.0, 9 / 8, 5 / 4, 4 / 3, 3 / 2, 5 / 3, 15 / 8]
+  V = librosa.vqt(y, sr=SR, intervals=ratios, n_bins=35, bins_per_octave=7)
+  kw = dict(sr=SR, intervals=ratios, threshold=0.01, norm=2, n_octaves=5)
+  np.testing.assert_allclose(jd.chroma_vqt(V=V, **kw), librosa.feature.chroma_vqt(V=np.abs(V), **kw), atol=1e-5)
+
+
+def test_chroma_vqt_transforms_and_bad_input(clips):
+  y = clips["music_22k"][:4096]
+  kw = dict(sr=SR, intervals="pythagorean", fmin=110.0, n_octaves=3, norm=2)
+  f = lambda x: jd.chroma_vqt(x, **kw)  # noqa: E731
+  batch_ = np.stack([y, clips["speech_22k"][:4096]])
+  loop = np.stack([np.asarray(f(r)) for r in batch_])
+  np.testing.assert_allclose(jax.jit(jax.vmap(f))(jnp.asarray(batch_)), loop, atol=1e-5)
+  np.testing.assert_allclose(f(batch_), loop, atol=1e-5)
+  g = jax.grad(lambda x: jnp.sum(f(x) ** 2))(jnp.asarray(y))
+  assert np.all(np.isfinite(np.asarray(g))) and float(jnp.abs(g).max()) > 0
+  with pytest.raises(ValueError, match="intervals"):
+    jd.chroma_vqt(y, intervals="ji11")
+  with pytest.raises(ValueError, match="intervals"):
+    jd.vqt(y, intervals=[1.0, 2.5])
+  with pytest.raises(ValueError, match="intervals"):
+    jd.vqt(y, intervals=[1.0, 1.5, 1.5])
+  with pytest.raises(TypeError, match="intervals"):
+    jd.interval_frequencies(4, fmin=55.0, intervals=["a"])
+  with pytest.raises(ValueError, match="exactly one"):
+    jd.chroma_vqt()
+  with pytest.raises(ValueError, match="n_octaves"):
+    jd.chroma_vqt(y, n_octaves=0)
+  with pytest.raises(ValueError, match="n_bins"):
+    jd.vqt(y, n_bins=2**40)
+  with pytest.raises(ValueError, match="bins_per_octave"):
+    jd.vqt(y, bins_per_octave=2**40)
+
+
+CQ_NAMES = ("chroma_cens", "chroma_cqt", "tonnetz")
+
+
+def test_constant_q_features_in_the_registry(clips, tmp_path):
+  y = clips["music_22k"]
+  out = jd.features(y, sr=SR, names=CQ_NAMES + ("rms",))
+  direct = {"chroma_cqt": jd.chroma_cqt(y, sr=SR, tuning=0.0), "chroma_cens": jd.chroma_cens(y, sr=SR, tuning=0.0),
+            "tonnetz": jd.tonnetz(y, sr=SR, tuning=0.0)}
+  for name in CQ_NAMES:
+    got, want = np.asarray(out[name]), np.asarray(direct[name])
+    assert got.shape == want.shape == (want.shape[0], out["rms"].shape[-1]), name
+    # equal but for the last frames, which see zeros past the end instead of librosa's per-octave cut
+    np.testing.assert_allclose(got[:, :-24], want[:, :-24], atol=5e-4, err_msg=name)
+  # a batch row equals the signal alone (zeros past a shorter row's end change nothing)
+  short = y[: SR // 2]
+  both = jd.features(np.stack([y, np.pad(short, (0, SR - SR // 2))]), sr=SR, names=("chroma_cqt",))["chroma_cqt"]
+  alone = jd.features(short, sr=SR, names=("chroma_cqt",))["chroma_cqt"]
+  np.testing.assert_allclose(both[1][:, : alone.shape[-1]], alone, atol=1e-5)
+  np.testing.assert_allclose(both[0], out["chroma_cqt"], atol=1e-5)
+  with pytest.raises(ValueError, match="pad_mode"):
+    jd.features(y, sr=SR, names=("chroma_cqt",), pad_mode="reflect")
+  # jaxdsp extract: a 3 s file in pieces and a short one in a batch equal features() on each file alone
+  long_y = np.concatenate([y, clips["speech_22k"], y[::-1]])
+  sf.write(tmp_path / "long.wav", long_y, SR, subtype="FLOAT")
+  sf.write(tmp_path / "short.wav", short, SR, subtype="FLOAT")
+  names = ("chroma_cqt", "tonnetz")
+  requests = tuple((n, jd._core.config(n, dict(sr=SR))) for n in names)
+  spec = jd._core.StftSpec(2048, 512, 2048, False, "constant")
+  per_frame = batch._bytes_per_frame(batch._piece_requests(requests)[0], spec, "hann", None)
+  res = batch.extract(tmp_path, names, out=tmp_path / "out", sr=SR, devices=1, memory_budget=60 * per_frame,
+                      progress=False)
+  assert res.n_ok == 2
+  assert batch.load_manifest(tmp_path / "out")["files"][str(tmp_path / "long.wav")]["pieces"] >= 2
+  got = batch.load_features(tmp_path / "out")
+  for path, sig in ((tmp_path / "long.wav", long_y), (tmp_path / "short.wav", short)):
+    ref = jd.features(sig, sr=SR, names=names)
+    for name in names:
+      np.testing.assert_allclose(np.asarray(got[str(path)][name]).reshape(ref[name].shape), ref[name], atol=1e-4,
+                                 err_msg=f"{path.name} {name}")
