@@ -3,13 +3,15 @@
 Layout: ``S`` is ``(..., n_freq, n_frames)`` (time last; any leading batch axes), smoothed along
 ``axis`` (default -1). Unlike the learnable :class:`jaxdsp.nn.PCEN` module (positive parameters by
 construction), this function follows ``librosa.pcen`` exactly, including ``gain = 0``, ``bias = 0``
-and ``power = 0`` and the optional max-filtered reference. The first-order IIR smoother runs as a
-``lax.scan`` over frames; everything is differentiable in ``S`` (with
+and ``power = 0`` and the optional max-filtered reference. The first-order IIR smoother runs in
+matrix form (blocks of frames filtered by one matrix product, the state carried across blocks by a
+second, small one: no sequential loop over frames); everything is differentiable in ``S`` (with
 ``bias = 0``, zeros in ``S`` give a NaN gradient, as ``log(0)`` enters the formula).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -22,27 +24,100 @@ from jaxdsp import _checks
 
 
 def _max_filter(x: jax.Array, size: int, axis: int) -> jax.Array:
-  """``scipy.ndimage.maximum_filter1d(x, size, axis)`` (mode ``"reflect"``: edge samples repeated)."""
+  """``scipy.ndimage.maximum_filter1d(x, size, axis)`` (mode ``"reflect"``: edge samples repeated).
+
+  A window of ``2·n`` or more samples covers every (reflected) sample, so larger sizes are cut to
+  ``2·n``: the result is the same, the work bounded."""
   x = jnp.moveaxis(x, axis, -1)
   n = x.shape[-1]
+  size = min(size, 2 * n)
   left, right = size // 2, (size - 1) // 2
-  padded = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(left, right)], mode="symmetric")
+  idx = np.arange(-left, n + right)
+  for _ in range(2):  # symmetric reflection (twice covers windows up to 2·n)
+    idx = np.where(idx < 0, -idx - 1, idx)
+    idx = np.where(idx >= n, 2 * n - idx - 1, idx)
+  padded = x[..., np.clip(idx, 0, n - 1)]
   out = padded[..., 0:n]
   for k in range(1, size):
     out = jnp.maximum(out, padded[..., k:k + n])
   return jnp.moveaxis(out, -1, axis)
 
 
-def _smoother(x: jax.Array, z: jax.Array, b: float) -> tuple[jax.Array, jax.Array]:
-  """scipy's ``lfilter([b], [1, b - 1], x, zi=z)`` along the last axis: ``M[t] = b·x[t] + z``,
-  ``z <- (1 - b)·M[t]``, as a ``lax.scan`` over frames (each step one element-wise pass over the
-  other axes). Returns ``(M, final z)``."""
-  def step(state, frame):
-    out = b * frame + state
-    return (1.0 - b) * out, out
+_BLOCK = 32  # frames per block of the smoother's matrix form
 
-  z_last, out = jax.lax.scan(step, z, jnp.moveaxis(x, -1, 0))
-  return jnp.moveaxis(out, 0, -1), z_last
+
+@functools.lru_cache(maxsize=64)
+def _smoother_mats(b: float, block: int, n_blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+  """Float64 matrices of the first-order smoother ``M[t] = b·x[t] + a·M[t - 1]`` (``a = 1 - b``) in
+  blocks of ``block`` frames: within a block ``K[i, j] = b·a^(i - j)`` (``j <= i``) and ``p[i] = a^i``
+  (the state's weight); across blocks ``C[k, j] = a^(block·(k - 1 - j))`` (``j < k``) and
+  ``q[k] = a^(block·k)``."""
+  a = 1.0 - b
+  i = np.arange(block)
+  d = i[:, None] - i[None, :]
+  with np.errstate(under="ignore"):
+    K = np.where(d >= 0, b * a ** np.maximum(d, 0), 0.0)
+    p = a ** i
+    k = np.arange(n_blocks)
+    e = k[:, None] - 1 - k[None, :]
+    C = np.where(e >= 0, a ** (block * np.maximum(e, 0).astype(float)), 0.0)
+    q = a ** (block * k.astype(float))
+  return K, p, C, q
+
+
+def _smoother(x: jax.Array, z: jax.Array, b: float) -> tuple[jax.Array, jax.Array]:
+  """scipy's ``lfilter([b], [1, b - 1], x, zi=z)`` along the last axis (``M[t] = b·x[t] + z``,
+  ``z <- (1 - b)·M[t]``) in matrix form: blocks of ``_BLOCK`` frames are filtered from a zero state
+  by one matrix product, then each block's incoming state (a second, small product over blocks) adds
+  ``a^i·z``. Parallel (no sequential loop over frames) and linear (exact gradients). Returns
+  ``(M, final z)``."""
+  n = x.shape[-1]
+  L = min(_BLOCK, n)
+  nb = -(-n // L)
+  K, p, C, q = (jnp.asarray(m, x.dtype) for m in _smoother_mats(float(b), L, nb))
+  xb = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, nb * L - n)]).reshape(x.shape[:-1] + (nb, L))
+  hi = jax.lax.Precision.HIGHEST
+  local = jnp.einsum("...kj,ij->...ki", xb, K, precision=hi)  # each block from a zero state
+  w = (1.0 - b) * local[..., -1]  # the state each block leaves on its own
+  z_in = jnp.einsum("...j,kj->...k", w, C, precision=hi) + z[..., None] * q  # state entering each block
+  out = (local + z_in[..., None] * p).reshape(x.shape[:-1] + (nb * L,))[..., :n]
+  return out, (1.0 - b) * out[..., -1]
+
+
+@functools.partial(jax.jit, static_argnames=("b", "gain", "bias", "power", "eps", "max_size", "axis", "max_axis"))
+def _pcen(S, ref, z0, *, b, gain, bias, power, eps, max_size, axis, max_axis):
+  if jnp.iscomplexobj(S):
+    S = jnp.abs(S)
+  if ref is None:
+    ref = S if max_size == 1 else _max_filter(S, max_size, max_axis)
+  x = jnp.moveaxis(ref, axis, -1)
+  smooth_ref, z_last = _smoother(x, z0[..., 0], b)
+  zf = jnp.moveaxis(z_last[..., None], -1, axis)
+  smooth_ref = jnp.moveaxis(smooth_ref, -1, axis)
+  # librosa's log-space formulas, with XLA's fast log/exp/sqrt in place of its slow CPU expm1:
+  # (eps + M)^-gain as exp(-gain·log(eps + M)) (= exp(-gain·(log eps + log1p(M / eps))));
+  # (u + bias)^power - bias^power without cancellation.
+  log_norm = -gain * jnp.log(eps + smooth_ref)
+  if power == 0:
+    out = jnp.log1p(S * jnp.exp(log_norm))
+  elif bias == 0:
+    out = jnp.exp(power * (jnp.log(S) + log_norm))
+  elif power == 0.5:
+    u = S * jnp.exp(log_norm)
+    out = u / (jnp.sqrt(u + bias) + math.sqrt(bias))
+  elif power == 1:
+    out = S * jnp.exp(log_norm)
+  else:
+    out = (bias**power) * _expm1(power * jnp.log1p(S * jnp.exp(log_norm) / bias))
+  return out, zf
+
+
+def _expm1(v: jax.Array) -> jax.Array:
+  """``exp(v) - 1`` to full relative accuracy (Kahan: ``(w - 1)·v / log w`` with ``w = exp(v)``),
+  from ``exp`` and ``log`` (XLA's CPU ``expm1`` is several times slower than both together)."""
+  w = jnp.exp(v)
+  ok = (w != 1) & (w != 0) & jnp.isfinite(w)
+  return jnp.where(ok, (w - 1) * v / jnp.log(jnp.where(ok, w, 2.0)), jnp.where(w == 0, -1.0, jnp.where(w == 1, v, w)))
 
 
 def pcen(S: ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float = 0.98, bias: float = 2.0,
@@ -89,8 +164,7 @@ def pcen(S: ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float 
     Compare ``librosa.pcen``.
   """
   S = _checks.as_signal(S, "S", allow_complex=True)
-  if jnp.iscomplexobj(S):
-    S = jnp.abs(S)
+  real_dtype = jnp.finfo(S.dtype).dtype
   sr = _checks.sample_rate(sr)
   hop_length = _checks.positive_int(hop_length, "hop_length")
   gain = _checks.positive_number(gain, "gain", allow_zero=True)
@@ -109,9 +183,7 @@ def pcen(S: ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float 
     raise ValueError(f"b must be a number in [0, 1], got {b!r}")
   b = float(b)
   if ref is None:
-    if max_size == 1:
-      ref = S
-    else:
+    if max_size > 1:
       if S.ndim < 2:
         raise ValueError(f"max_size > 1 needs S with a frequency axis (at least 2 dimensions), got shape {S.shape}")
       if max_axis is None:
@@ -120,29 +192,24 @@ def pcen(S: ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float 
         max_axis = S.ndim - 2
       if isinstance(max_axis, bool) or not isinstance(max_axis, (int, np.integer)) or not -S.ndim <= max_axis < S.ndim:
         raise ValueError(f"max_axis must be an int in [-{S.ndim}, {S.ndim}), got {max_axis!r}")
-      ref = _max_filter(S, max_size, int(max_axis) % S.ndim)
+      max_axis = int(max_axis) % S.ndim
+    else:
+      max_axis = None
   else:
     ref = _checks.as_signal(ref, "ref")
     if ref.shape != S.shape:
       raise ValueError(f"ref must have S's shape {S.shape}, got {ref.shape}")
-  x = jnp.moveaxis(ref, axis, -1)
-  state_shape = x.shape[:-1] + (1,)
+    max_axis = None
+  state_shape = tuple(np.delete(S.shape, axis)) + (1,)
   if zi is None:
-    z0 = jnp.full(state_shape, 1.0 - b, x.dtype)
+    z0 = jnp.full(state_shape, 1.0 - b, real_dtype)
   else:
-    z0 = jnp.moveaxis(jnp.asarray(zi, x.dtype), axis, -1) if np.ndim(zi) == S.ndim else jnp.asarray(zi, x.dtype)
+    z0 = jnp.asarray(zi, real_dtype)
+    z0 = jnp.moveaxis(z0, axis, -1) if z0.ndim == S.ndim else z0
     try:
       z0 = jnp.broadcast_to(z0, state_shape)
     except ValueError as e:
       raise ValueError(f"zi must have S's shape with axis {axis} of length 1, got {np.shape(zi)}") from e
-  smooth_ref, z_last = _smoother(x, z0[..., 0], b)
-  zf = jnp.moveaxis(z_last[..., None], -1, axis)
-  smooth_ref = jnp.moveaxis(smooth_ref, -1, axis)
-  smooth = jnp.exp(-gain * (np.log(eps) + jnp.log1p(smooth_ref / eps)))
-  if power == 0:
-    out = jnp.log1p(S * smooth)
-  elif bias == 0:
-    out = jnp.exp(power * (jnp.log(S) + jnp.log(smooth)))
-  else:
-    out = (bias**power) * jnp.expm1(power * jnp.log1p(S * smooth / bias))
+  out, zf = _pcen(S, ref, z0, b=b, gain=gain, bias=bias, power=power, eps=eps, max_size=max_size if ref is None else 1,
+                  axis=axis, max_axis=max_axis)
   return (out, zf) if return_zf else out
