@@ -117,6 +117,41 @@ def test_S_path_reads_S_in_place_and_matches_librosa(clip):
     np.testing.assert_allclose(got[1], fn(S=batch[1]), rtol=1e-5, atol=1e-3)
 
 
+def test_S_path_sums_match_the_plain_formulas_on_extreme_input():
+  # The S path's rewritten sums (flatness and RMS apart from shared expressions, bandwidth expanded,
+  # rolloff's running sums unrolled or, past 128 blocks, a cumsum) against librosa and the plain
+  # frequency-last formulas, on silence, amin-floored bins, an overflowing S², large and tiny values.
+  rng = np.random.default_rng(0)
+  S = np.abs(rng.standard_normal((33, 6))).astype(np.float32)
+  S[:, 0] = 0
+  S[:20, 1] = 1e-7
+  S[3, 2] = 1e20
+  S[:, 3] *= 1e15
+  S[5:, 4] = 1e-30
+  with np.errstate(all="ignore"):
+    want = librosa.feature.spectral_flatness(S=S)[0]
+  got = np.asarray(jd.spectral_flatness(S=S))
+  np.testing.assert_allclose(got, want, rtol=1e-4, equal_nan=True)
+  assert np.isnan(got[2]) and np.all(np.isfinite(np.delete(got, 2)))
+  plain = _core.reducers.flatness(jax.numpy.asarray(S.T), 1e-10, 2.0, -1)  # one log of a shared P
+  np.testing.assert_allclose(got, plain, rtol=1e-5, equal_nan=True)
+  traced = jax.jit(lambda s: jd.spectral_flatness(S=s))(-jax.numpy.asarray(S))  # P = S² for negative S too
+  np.testing.assert_allclose(traced, got, rtol=1e-6, equal_nan=True)
+  finite = np.delete(S, 2, axis=1)
+  for frame_length in (64, 65):  # the Nyquist bin weighted ½ for even frame lengths only
+    np.testing.assert_allclose(jd.rms(S=finite, frame_length=frame_length),
+                               librosa.feature.rms(S=finite, frame_length=frame_length)[0], rtol=1e-5)
+  np.testing.assert_allclose(jd.rms(S=finite[:1], frame_length=1), librosa.feature.rms(S=finite[:1], frame_length=1)[0],
+                             rtol=1e-6)
+  centroid = np.full(finite.shape[1], 3000.0, np.float32)  # a given centre, unnormalised
+  np.testing.assert_allclose(jd.spectral_bandwidth(S=finite[:, 1:], sr=SR, centroid=centroid[1:], norm=False),
+                             librosa.feature.spectral_bandwidth(S=finite[:, 1:], sr=SR, centroid=centroid[None, 1:],
+                                                                norm=False)[0], rtol=1e-5)
+  wide = np.abs(rng.standard_normal((8193, 4))).astype(np.float32)  # 257 blocks of 32: the cumsum branch
+  np.testing.assert_allclose(jd.spectral_rolloff(S=wide, sr=SR), librosa.feature.spectral_rolloff(S=wide, sr=SR)[0],
+                             rtol=1e-6)  # the same bin (1.3 Hz apart), as float32
+
+
 # The feature, mel and spectral paths with the accelerator layouts (whole batches, dense mel
 # products, plain sums), forced on this CPU: CI has no accelerator.
 @pytest.fixture()
