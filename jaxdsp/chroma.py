@@ -7,10 +7,13 @@ Layout: signals ``(..., n_samples)``; chromagrams ``(..., n_chroma, n_frames)``;
 ``(...)`` (one per example: batch-invariant, unlike librosa, which pools the channels of a
 multichannel signal into one estimate). Filterbanks are NumPy constants built from static arguments.
 
-``tuning=None`` (librosa's default for the chroma functions) estimates the tuning from the signal
-before the transform is built, on concrete arrays only (the tuning shapes the filters, which are
-static); pass a number under ``jit``/``vmap``. A batch with ``tuning=None`` takes the mean of its
-examples' estimates.
+``tuning=None`` (librosa's default for the chroma functions) estimates the tuning from the signal, one
+estimate per example (batch-invariant; librosa pools a multichannel signal's channels into one). For
+``chroma_stft`` the estimate (:func:`estimate_tuning`, in JAX) and the filterbank, a smooth function of the
+tuning built in JAX, are traced: ``tuning=None`` works under ``jit`` and ``vmap``. The constant-Q ones
+(``chroma_cqt``, ``chroma_cens``, ``tonnetz`` and :func:`jaxdsp.cqt`) build their filters, whose lengths
+depend on the tuning, in NumPy: there ``tuning=None`` needs a concrete signal (a ``ValueError`` naming
+``tuning`` under ``jit``; pass a number), and a batch takes the mean of its examples' estimates.
 
 ``chroma_stft`` is a feature of the registry: ``jd.features(names=("chroma_stft", ...))`` and
 ``jaxdsp extract --features chroma_stft`` compute it in the shared STFT pass (there with
@@ -76,7 +79,11 @@ def chroma_filterbank(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: floa
   """
   sr = _checks.sample_rate(sr, "sr")
   n_fft = _checks.positive_int(n_fft, "n_fft")
+  if n_fft > 2**24:
+    raise ValueError(f"n_fft must be at most 2**24, got {n_fft}")
   n_chroma = _checks.positive_int(n_chroma, "n_chroma")
+  if n_chroma > 2**12:
+    raise ValueError(f"n_chroma must be at most 4096, got {n_chroma}")
   tuning = _tuning_value(tuning)
   ctroct = _tuning_value(ctroct, "ctroct")
   if octwidth is not None:
@@ -126,8 +133,9 @@ def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike |
     S: ``(..., 1 + n_fft // 2, n_frames)`` power spectrogram (keyword; ``n_fft`` is taken from it).
     norm: per-frame normalisation (``np.inf``: the maximum; a p-norm; ``None``).
     n_fft, hop_length, win_length, window, center, pad_mode: STFT arguments (see :func:`jaxdsp.stft`).
-    tuning: tuning offset in fractions of a chroma bin; ``None`` estimates it with
-      :func:`estimate_tuning` (eagerly, not under ``jit``).
+    tuning: tuning offset in fractions of a chroma bin; ``None`` estimates it per example with
+      :func:`estimate_tuning` from the power spectrogram (traceable: works under ``jit`` and ``vmap``; the
+      estimate is piecewise constant, so no gradient flows through it).
     n_chroma: chroma bins per octave.
     ctroct, octwidth, base_c: the filterbank's octave weighting and first chroma (see
       :func:`chroma_filterbank`).
@@ -136,7 +144,7 @@ def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike |
     ``(..., n_chroma, n_frames)``.
 
   Raises:
-    ValueError: both or neither of ``y`` and ``S``; bad sizes or choices; ``tuning=None`` under ``jit``.
+    ValueError: both or neither of ``y`` and ``S``; bad sizes or choices.
     TypeError: integer input, non-numeric ``tuning``.
 
   Examples:
@@ -154,29 +162,64 @@ def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike |
   """
   _core.y_or_S(y, S)
   if tuning is None:
-    if y is not None and isinstance(y, jax.core.Tracer) or S is not None and isinstance(S, jax.core.Tracer):
-      raise ValueError("tuning=None estimates the tuning from the input, which needs a concrete array: pass a "
-                       "number under jit")
+    options = {"sr": sr, "n_chroma": n_chroma, "tuning": 0.0, "chroma_norm": norm, "ctroct": ctroct,
+               "octwidth": octwidth, "base_c": base_c}
+    cfg = dict(_core.config("chroma_stft", options, {"chroma_norm": "norm"}))  # the checks, before tracing
     if S is None:  # librosa estimates from the power spectrogram, read by piptrack as a magnitude
       from jaxdsp.spectral import spectrogram  # pylint: disable=import-outside-toplevel
       P = spectrogram(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
                       pad_mode=pad_mode, power=2.0)
     else:
-      P = S
-    tuning = _pooled(estimate_tuning(S=P, sr=sr, bins_per_octave=n_chroma))
+      P = _checks.as_signal(S, "S", min_ndim=2)
+    est = estimate_tuning(S=P, sr=sr, bins_per_octave=cfg.pop("n_chroma"))
+    del cfg["tuning"]
+    return _chroma_traced(P, est, n_fft=2 * (P.shape[-2] - 1), n_chroma=n_chroma, **cfg)
   options = {"sr": sr, "n_chroma": n_chroma, "tuning": tuning, "chroma_norm": norm, "ctroct": ctroct,
              "octwidth": octwidth, "base_c": base_c}
   return _core.feature("chroma_stft", y, S, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                        center=center, pad_mode=pad_mode, options=options, aliases={"chroma_norm": "norm"})
 
 
-def _pooled(tuning: jax.Array) -> float:
-  return float(np.mean(np.asarray(tuning)))
+@functools.lru_cache(maxsize=16)
+def _chroma_parts(sr: float, n_fft: int, n_chroma: int, ctroct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """The tuning-free parts of :func:`chroma_filterbank` (float64): each (chroma, bin) distance in ``[0, n)``
+  before the tuning shift, each bin's width in chroma units, and each bin's octave offset from ``ctroct``."""
+  frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
+  frqbins = n_chroma * np.log2(frequencies / (440.0 / 16))
+  frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))
+  width = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1]))
+  n2 = np.round(float(n_chroma) / 2)
+  D0 = np.remainder(np.subtract.outer(frqbins, np.arange(n_chroma, dtype=float)).T + n2 + 10 * n_chroma, n_chroma)
+  k = 1 + n_fft // 2
+  return D0[:, :k], width[:k], frqbins[:k] / n_chroma - ctroct
+
+
+@functools.partial(jax.jit, static_argnames=("n_fft", "sr", "n_chroma", "chroma_norm", "ctroct", "octwidth", "base_c"))
+def _chroma_traced(P, tuning, *, n_fft, sr, n_chroma, chroma_norm, ctroct, octwidth, base_c):
+  """``chroma_stft`` of the power spectrogram ``P`` ``(..., n_freq, n_frames)`` with one (possibly traced)
+  tuning per example ``(...)``: the filterbank of :func:`chroma_filterbank` built in JAX, a smooth function
+  of the tuning (its distances shift by ``-tuning`` modulo ``n_chroma``, its octave weights by
+  ``-tuning / n_chroma``)."""
+  D0, width, octs = _chroma_parts(float(sr), n_fft, n_chroma, float(ctroct))
+  dt = P.dtype
+  t = jnp.asarray(tuning, dt)[..., None, None]
+  n2 = float(np.round(n_chroma / 2))
+  D = jnp.remainder(jnp.asarray(D0, dt) - t, n_chroma) - n2
+  wts = jnp.exp(-0.5 * (2 * D / jnp.asarray(width, dt)) ** 2)
+  wts = wts / jnp.sqrt(jnp.sum(wts**2, axis=-2, keepdims=True))
+  if octwidth is not None:
+    wts = wts * jnp.exp(-0.5 * ((jnp.asarray(octs, dt) - t / n_chroma) / octwidth) ** 2)
+  if base_c:
+    wts = jnp.roll(wts, -3 * (n_chroma // 12), axis=-2)
+  raw = jnp.einsum("...cf,...ft->...ct", wts, P, precision=jax.lax.Precision.HIGHEST)
+  return _core.p_normalize(raw, chroma_norm, -2)
 
 
 def _check_chroma_cqt(sr, hop_length, fmin, norm, threshold, n_chroma, n_octaves, bins_per_octave, cqt_mode, window):
   n_chroma = _checks.positive_int(n_chroma, "n_chroma")
   n_octaves = _checks.positive_int(n_octaves, "n_octaves")
+  if n_octaves > 64:
+    raise ValueError(f"n_octaves must be at most 64, got {n_octaves}")
   bins_per_octave = n_chroma if bins_per_octave is None else _checks.positive_int(bins_per_octave, "bins_per_octave")
   if bins_per_octave % n_chroma:
     raise ValueError(f"bins_per_octave={bins_per_octave} must be an integer multiple of n_chroma={n_chroma}")
@@ -358,6 +401,8 @@ def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike |
   """
   if win_len_smooth is not None:
     win_len_smooth = _checks.positive_int(win_len_smooth, "win_len_smooth")
+    if win_len_smooth > 2**16:
+      raise ValueError(f"win_len_smooth must be at most 65536 frames, got {win_len_smooth}")
   win = None
   if win_len_smooth:
     win = _core.window_array(smoothing_window, win_len_smooth + 2, False)
@@ -375,9 +420,13 @@ def _cens(chroma, win, norm):
   if win is not None:
     w = np.asarray(win)
     n = len(w)
-    padded = jnp.pad(quant, [(0, 0)] * (quant.ndim - 1) + [(n // 2, (n - 1) // 2)])
-    # scipy.ndimage.convolve with mode="constant": out[t] = Σ_j w[j] · x[t + n//2 - j]
-    quant = sum(float(w[j]) * padded[..., n - 1 - j : n - 1 - j + quant.shape[-1]] for j in range(n))
+    padded = jnp.pad(quant, [(0, 0)] * (quant.ndim - 1) + [((n - 1) // 2, n // 2)])
+    # scipy.ndimage.convolve with mode="constant": out[t] = Σ_j w[j] · x[t + n//2 - j], a correlation of the
+    # padded rows with the reversed window
+    rows = padded.reshape(-1, 1, padded.shape[-1])
+    out = jax.lax.conv_general_dilated(rows, jnp.asarray(w[::-1].copy(), quant.dtype)[None, None, :], (1,), "VALID",
+                                       precision=jax.lax.Precision.HIGHEST)
+    quant = out.reshape(quant.shape)
   return _core.p_normalize(quant, norm, -2)
 
 
@@ -503,7 +552,10 @@ def piptrack(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | No
   fmin = _checks.positive_number(fmin, "fmin", allow_zero=True)
   fmax = _checks.positive_number(fmax, "fmax")
   threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
-  ref = None if ref is None else _checks.positive_number(abs(ref), "ref", allow_zero=True)
+  if ref is not None:
+    if isinstance(ref, bool) or not isinstance(ref, (int, float, np.integer, np.floating)):
+      raise TypeError(f"ref must be a real number or None, got {ref!r}")
+    ref = _checks.positive_number(abs(ref), "ref", allow_zero=True)
   if S is None:
     n_fft = _checks.positive_int(n_fft, "n_fft")
     win = n_fft if win_length is None else win_length
@@ -589,7 +641,7 @@ def pitch_tuning(frequencies: ArrayLike, *, resolution: float = 0.01, bins_per_o
 def _pitch_tuning(f, w, *, resolution, bins_per_octave):
   valid = (f > 0) & (w > 0)
   safe = jnp.where(valid, f, 440.0)
-  residual = jnp.mod(bins_per_octave * jnp.log2(safe / jnp.asarray(440.0 / 16, f.dtype)), 1.0)
+  residual = jnp.mod(float(bins_per_octave) * jnp.log2(safe / jnp.asarray(440.0 / 16, f.dtype)), 1.0)
   residual = jnp.where(residual >= 0.5, residual - 1.0, residual)
   n_bins = int(np.ceil(1.0 / resolution))
   edges = np.linspace(-0.5, 0.5, n_bins + 1)

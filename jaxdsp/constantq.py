@@ -271,6 +271,7 @@ def wavelet_lengths(*, freqs: ArrayLike, sr: float = 22050, window: str = "hann"
 
   Compare ``librosa.filters.wavelet_lengths``.
   """
+  sr = _checks.sample_rate(sr, "sr")
   freqs = np.asarray(freqs, dtype=float)
   if freqs.ndim != 1 or freqs.size == 0:
     raise ValueError(f"freqs must be a non-empty 1-D array, got shape {freqs.shape}")
@@ -796,7 +797,31 @@ def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
   args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
                        scale, pad_mode)
   plan(args[0], *args[2:7], args[9], gamma, ratios=ratios)  # the Nyquist check, before tracing
-  return _vqt_jit(y, args=args, gamma=gamma, res_type=res_type, cdt=cdt, cpu=_core.cpu_path(), ratios=ratios)
+  if not _core.cpu_path():
+    return _vqt_jit(y, args=args, gamma=gamma, res_type=res_type, cdt=cdt, cpu=False, ratios=ratios)
+  # CPU: the octaves' kernels enter the compiled recursion as arguments, not constants (faster to compile,
+  # and a new tuning with kernels of the same shapes reuses the compiled program).
+  struct, kernels = _recursion(args, gamma, ratios, jnp.dtype(y.dtype).name)
+  return _recursion_jit(y, kernels, struct=struct, res_type=res_type, cdt=cdt)
+
+
+@functools.lru_cache(maxsize=32)
+def _recursion(args, gamma, ratios, dtype):
+  """The static structure of librosa's recursion for these settings and its real kernels (cached)."""
+  sr, hop_length, fmin, n_bins, bpo, tuning, filter_scale, norm, sparsity, window, scale, pad_mode = args
+  freqs, per_hz, cutoff = plan(sr, fmin, n_bins, bpo, tuning, filter_scale, window, gamma, ratios=ratios)
+  count, octaves = octave_plan(sr, hop_length, freqs, per_hz, cutoff, bpo, norm, sparsity, window, scale)
+  kernels = tuple(np.concatenate([o[2].real, o[2].imag]).astype(dtype) for o in octaves)  # NumPy: no device state
+  for k in kernels:
+    k.setflags(write=False)
+  struct = (count, tuple((lo, hi, None, hop, dec) for lo, hi, _, hop, dec in octaves), pad_mode, scale)
+  return struct, kernels
+
+
+@functools.partial(jax.jit, static_argnames=("struct", "res_type", "cdt"))
+def _recursion_jit(y, kernels, *, struct, res_type, cdt):
+  count, octaves, pad_mode, scale = struct
+  return run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type).astype(cdt)
 
 
 def cqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float | None = None, n_bins: int = 84,
@@ -1012,6 +1037,13 @@ def _inverse_args(sr, hop_length, fmin, bins_per_octave, tuning, filter_scale, n
   return (sr, hop_length, fmin, bpo, tuning, filter_scale, norm, sparsity, window, scale)
 
 
+def _check_length(length: int | None, hop_length: int, n_frames: int) -> None:
+  """An output ``length`` at most one hop past the frames of ``C`` (longer outputs would only be zeros)."""
+  if length is not None and length > hop_length * (n_frames + 1):
+    raise ValueError(f"length must be at most hop_length · (n_frames + 1) = {hop_length * (n_frames + 1)} for "
+                     f"{n_frames} frames, got {length}")
+
+
 def icqt(C: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float | None = None,
          bins_per_octave: int = 12, tuning: float = 0.0, filter_scale: float = 1, norm: float | None = 1,
          sparsity: float = 0.01, window: str = "hann", scale: bool = True, length: int | None = None,
@@ -1026,7 +1058,8 @@ def icqt(C: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float 
     C: ``(..., n_bins, n_frames)`` complex constant-Q transform.
     sr, hop_length, fmin, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale: the
       arguments ``C`` was computed with (see :func:`cqt`).
-    length: output length in samples (cut or zero-padded), as librosa's ``length``.
+    length: output length in samples (cut or zero-padded), as librosa's ``length``; at most
+      ``hop_length · (n_frames + 1)``.
     res_type: accepted for librosa compatibility (upsampling follows soxr's "HQ" design).
     dtype: accepted for librosa compatibility; the output is real in ``C``'s precision.
 
@@ -1054,6 +1087,7 @@ def icqt(C: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float 
   if length is not None:
     length = _checks.positive_int(length, "length")
   args = _inverse_args(sr, hop_length, fmin, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale)
+  _check_length(length, args[1], C.shape[-1])
   return _icqt_jit(C, args=args, length=length, res_type=res_type)
 
 
@@ -1075,7 +1109,7 @@ def griffinlim_cqt(C: ArrayLike, *, n_iter: int = 32, sr: float = 22050, hop_len
     sr, hop_length, fmin, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale, pad_mode,
       res_type: as in :func:`cqt`.
     dtype: accepted for librosa compatibility.
-    length: output length in samples.
+    length: output length in samples (at most ``hop_length · (n_frames + 1)``).
     momentum: momentum of the fast Griffin-Lim, ≥ 0.
     init: ``"random"`` (uniform random phases) or ``None`` (zero phases).
     random_state: seed (int) or ``jax.random`` key for ``init="random"``; default seed 0 (librosa's
@@ -1105,6 +1139,8 @@ def griffinlim_cqt(C: ArrayLike, *, n_iter: int = 32, sr: float = 22050, hop_len
     C = _ops.safe_abs(C)
   del dtype
   n_iter = _checks.nonnegative_int(n_iter, "n_iter")
+  if n_iter > 100_000:
+    raise ValueError(f"n_iter must be at most 100000, got {n_iter}")
   momentum = _checks.positive_number(momentum, "momentum", allow_zero=True)
   _checks.choice(init, "init", ("random", None))
   _checks.choice(res_type, "res_type", RES_TYPES)
@@ -1113,6 +1149,7 @@ def griffinlim_cqt(C: ArrayLike, *, n_iter: int = 32, sr: float = 22050, hop_len
   full = check_common(sr, hop_length, fmin, C.shape[-2], bins_per_octave, tuning, filter_scale, norm, sparsity,
                        window, scale, pad_mode)
   inv = _inverse_args(sr, hop_length, fmin, bins_per_octave, tuning, filter_scale, norm, sparsity, window, scale)
+  _check_length(length, inv[1], C.shape[-1])
   if init == "random":
     key = random_state if isinstance(random_state, jax.Array) else jax.random.PRNGKey(
         0 if random_state is None else _checks.nonnegative_int(random_state, "random_state"))

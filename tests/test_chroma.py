@@ -3,8 +3,8 @@
 Tolerances held (float32, clips cropped to 1 s):
 
 * ``chroma_stft``: ≤ 2e-6 absolute (measured ≤ 9e-7) on music, speech, chirp and the 1000-sample
-  clip, with ``tuning=0`` and with ``tuning=None`` (the same estimate as librosa's), from ``y`` and from
-  ``S``, and through ``jd.features``.
+  clip, with ``tuning=0`` and with ``tuning=None`` (the same estimate as librosa's, eagerly and under
+  ``jit``/``vmap``: measured ≤ 1.2e-6), from ``y`` and from ``S``, and through ``jd.features``.
 * ``chroma_cqt``/``tonnetz`` before the per-frame normalisation: ≤ 1e-4 of the peak (it inherits the
   CQT's ≤ 2e-5); after it, ≤ 1e-3 on frames holding ≥ 1e-2 of the peak frame's energy (near-silent
   frames are ratios of round-off in both libraries). ``chroma_cens``: ≤ 1e-5 (quantised).
@@ -67,6 +67,9 @@ def test_chroma_cqt_cens_tonnetz_match_librosa(clips, clip):
   ref = librosa.feature.chroma_cqt(C=C, sr=SR)
   np.testing.assert_allclose(np.asarray(jd.chroma_cqt(C=C, sr=SR))[:, mask], ref[:, mask], atol=1e-3)
   np.testing.assert_allclose(jd.chroma_cens(C=C, sr=SR), librosa.feature.chroma_cens(C=C, sr=SR), atol=1e-5)
+  for win in (4, None):  # an even smoothing window (win_len_smooth + 2 points) and none
+    np.testing.assert_allclose(jd.chroma_cens(C=C, sr=SR, win_len_smooth=win),
+                               librosa.feature.chroma_cens(C=C, sr=SR, win_len_smooth=win), atol=1e-5)
   chroma = librosa.feature.chroma_cqt(C=C, sr=SR)
   np.testing.assert_allclose(jd.tonnetz(chroma=chroma), librosa.feature.tonnetz(chroma=chroma), atol=1e-5)
   if clip == "music_22k":  # from the signal, through the CQT
@@ -109,6 +112,13 @@ def test_jit_vmap_grad(clips):
   # one estimate per example, each librosa's for that example alone
   np.testing.assert_allclose(jd.estimate_tuning(batch, sr=SR), [librosa.estimate_tuning(y=r, sr=SR) for r in batch],
                              atol=1e-6)
+  # tuning=None is traced for chroma_stft: under jit and vmap, each example with its own estimate, as librosa's
+  est = lambda y: jd.chroma_stft(y, sr=SR, n_fft=512, hop_length=128)  # noqa: E731
+  ref = np.stack([librosa.feature.chroma_stft(y=r, sr=SR, n_fft=512, hop_length=128) for r in batch])
+  assert len({librosa.estimate_tuning(S=np.abs(librosa.stft(r, n_fft=512, hop_length=128)) ** 2, sr=SR)
+              for r in batch}) == 2  # two different tunings
+  np.testing.assert_allclose(jax.jit(jax.vmap(est))(jnp.asarray(batch)), ref, atol=2e-6)
+  np.testing.assert_allclose(est(batch), ref, atol=2e-6)
   with jax.enable_x64(True):
     tiny = jnp.asarray(np.random.default_rng(0).standard_normal(256))
     check_grads(lambda y: jd.chroma_stft(y, sr=SR, tuning=0.0, n_fft=128, hop_length=64, norm=2), (tiny,), order=1,
@@ -123,8 +133,16 @@ def test_bad_input():
     jd.chroma_stft(y, tuning=0.0, norm=-1)
   with pytest.raises(TypeError, match="tuning"):
     jd.chroma_stft(y, tuning="flat")
-  with pytest.raises(ValueError, match="tuning=None"):
-    jax.jit(lambda y: jd.chroma_stft(y))(y)
+  with pytest.raises(ValueError, match="tuning=None"):  # the constant-Q filters need a concrete tuning
+    jax.jit(lambda y: jd.chroma_cqt(y))(y)
+  with pytest.raises(ValueError, match="n_chroma"):
+    jd.chroma_stft(y, n_chroma=2**40)
+  with pytest.raises(ValueError, match="win_len_smooth"):
+    jd.chroma_cens(y, tuning=0.0, win_len_smooth=2**40)
+  with pytest.raises(TypeError, match="ref"):
+    jd.piptrack(y, ref="8")
+  with pytest.raises(ValueError, match="n_octaves"):
+    jd.chroma_cqt(y, tuning=0.0, n_octaves=2**40)
   with pytest.raises(ValueError, match="bins_per_octave"):
     jd.chroma_cqt(y, tuning=0.0, bins_per_octave=20)
   with pytest.raises(ValueError, match="cqt_mode"):

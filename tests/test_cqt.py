@@ -154,7 +154,17 @@ def test_bad_input():
   with pytest.raises(ValueError, match="tuning=None"):
     jax.jit(lambda y: jd.cqt(y, tuning=None))(y)
   with pytest.raises(ValueError, match="intervals"):
-    jd.vqt(y, intervals="ji5")
+    jd.vqt(y, intervals="ji9")
+  with pytest.raises(ValueError, match="hop_length"):
+    jd.pseudo_cqt(y, hop_length=2**40)
+  with pytest.raises(ValueError, match="bins_per_octave"):
+    jd.cqt(y, bins_per_octave=2**40)
+  with pytest.raises(ValueError, match="length"):
+    jd.icqt(np.ones((12, 4), np.complex64), length=2**40)
+  with pytest.raises(ValueError, match="n_iter"):
+    jd.griffinlim_cqt(np.ones((12, 4), np.float32), n_iter=2**40)
+  with pytest.raises(ValueError, match="sr"):
+    jd.wavelet_lengths(freqs=[220.0, 440.0], sr=float("nan"))
   with pytest.raises(ValueError, match="C"):
     jd.icqt(np.zeros(8, np.complex64))
   with pytest.raises(ValueError, match="momentum"):

@@ -199,8 +199,16 @@ _ENTRIES += (
 # --- constant-Q and chroma ---
 
 
+def _chroma_bins(value: Any, name: str) -> int:
+  value = _checks.positive_int(value, name)
+  if value > 4096:
+    raise ValueError(f"{name} must be at most 4096, got {value}")
+  return value
+
+
+
 OPTIONS.update({
-    "n_chroma": Option(12, _checks.positive_int, "number of chroma bins"),
+    "n_chroma": Option(12, _chroma_bins, "number of chroma bins (at most 4096)"),
     "tuning": Option(0.0, _checks.real_number, "chroma: tuning offset in fractions of a chroma bin"),
     "chroma_norm": Option(math.inf, _checks.p_norm, "chroma: per-frame p-norm (inf: the maximum) or None"),
     "ctroct": Option(5.0, _checks.real_number, "chroma filterbank: centre octave of the octave weighting"),
