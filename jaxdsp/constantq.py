@@ -1,11 +1,16 @@
 """Constant-Q and variable-Q transforms: ``cqt``, ``vqt``, ``pseudo_cqt``, ``hybrid_cqt``, ``icqt``,
-``griffinlim_cqt``, ``cqt_frequencies`` and the filters (``wavelet_filterbank``, ``wavelet_lengths``).
+``griffinlim_cqt``, ``cqt_frequencies``, ``interval_frequencies`` (equal, Pythagorean and just-intonation
+interval sets for ``vqt(intervals=...)``) and the filters (``wavelet_filterbank``, ``wavelet_lengths``).
 
 Layout: signals ``(..., n_samples)`` with any leading batch axes; transforms ``(..., n_bins, n_frames)``
 (librosa's layout, lowest frequency first). Every shape-determining argument (``sr``, ``hop_length``,
 ``fmin``, ``n_bins``, ``bins_per_octave``, ``tuning``, ``filter_scale``, ``norm``, ``sparsity``,
 ``window``) is a Python value: the filters are built in NumPy (float64, cached) and enter the traced
-code as constants. Every transform is linear in ``y`` (the magnitude ones up to the modulus), so all
+code as constants (on CPU, as arguments of the compiled recursion, so that a new ``tuning`` whose kernels
+keep their shapes reuses it). ``tuning=None`` estimates the tuning from a concrete ``y`` (the filter
+lengths, and so the kernels' sample grids and sparsity patterns, depend on it): under ``jit`` it raises a
+``ValueError`` naming ``tuning``; pass a number (e.g. a :func:`jaxdsp.estimate_tuning` computed outside).
+Every transform is linear in ``y`` (the magnitude ones up to the modulus), so all
 of them are ``jit``-, ``vmap``- and ``grad``-able.
 
 Two computations of the same transform, picked per backend by :func:`jaxdsp._core.cpu_path`:

@@ -118,7 +118,6 @@ def test_jit_vmap_grad(clips):
   assert len({librosa.estimate_tuning(S=np.abs(librosa.stft(r, n_fft=512, hop_length=128)) ** 2, sr=SR)
               for r in batch}) == 2  # two different tunings
   np.testing.assert_allclose(jax.jit(jax.vmap(est))(jnp.asarray(batch)), ref, atol=2e-6)
-  np.testing.assert_allclose(est(batch), ref, atol=2e-6)
   with jax.enable_x64(True):
     tiny = jnp.asarray(np.random.default_rng(0).standard_normal(256))
     check_grads(lambda y: jd.chroma_stft(y, sr=SR, tuning=0.0, n_fft=128, hop_length=64, norm=2), (tiny,), order=1,

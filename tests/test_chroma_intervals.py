@@ -52,15 +52,13 @@ def _rel(ours, ref):
 
 def test_vqt_intervals_match_librosa(clips):
   y = clips["music_22k"][: SR // 2]
-  for intervals, kw in (("pythagorean", {}), ("ji5", {}), ("ji7", dict(bins_per_octave=24, n_bins=72)),
-                        ([1.0, 1.25, 1.5], dict(n_bins=9))):
-    kw = dict(dict(sr=SR, fmin=220.0, n_bins=36, intervals=intervals), **kw)
+  # (ji5 in test_chroma_vqt_matches_librosa); tuning shifts fmin for every set, as librosa's
+  for intervals, kw in (("pythagorean", dict(n_bins=24)), ("ji7", dict(bins_per_octave=24, n_bins=48, tuning=0.2)),
+                        ([1.0, 1.25, 1.5], dict(n_bins=9, gamma=0.0))):
+    kw = dict(dict(sr=SR, fmin=220.0, intervals=intervals), **kw)
     ref = librosa.vqt(y, **kw)
     ours = jd.vqt(y, **kw)
     assert ours.shape == ref.shape and _rel(ours, ref) <= 1e-4, intervals
-  # tuning shifts fmin for every set, as librosa's
-  kw = dict(sr=SR, fmin=220.0, n_bins=12, intervals="ji5", tuning=0.2, gamma=0.0)
-  assert _rel(jd.vqt(y, **kw), librosa.vqt(y, **kw)) <= 1e-4
 
 
 def _energetic(raw, frac=1e-2):
@@ -85,13 +83,12 @@ def test_chroma_vqt_matches_librosa(clips, clip):
 
 
 def test_chroma_vqt_transforms_and_bad_input(clips):
-  y = clips["music_22k"][:4096]
-  kw = dict(sr=SR, intervals="pythagorean", fmin=110.0, n_octaves=3, norm=2)
+  y = clips["music_22k"][:2048]
+  kw = dict(sr=SR, intervals="pythagorean", fmin=440.0, n_octaves=2, norm=2)
   f = lambda x: jd.chroma_vqt(x, **kw)  # noqa: E731
-  batch_ = np.stack([y, clips["speech_22k"][:4096]])
+  batch_ = np.stack([y, clips["speech_22k"][:2048]])
   loop = np.stack([np.asarray(f(r)) for r in batch_])
   np.testing.assert_allclose(jax.jit(jax.vmap(f))(jnp.asarray(batch_)), loop, atol=1e-5)
-  np.testing.assert_allclose(f(batch_), loop, atol=1e-5)
   g = jax.grad(lambda x: jnp.sum(f(x) ** 2))(jnp.asarray(y))
   assert np.all(np.isfinite(np.asarray(g))) and float(jnp.abs(g).max()) > 0
   with pytest.raises(ValueError, match="intervals"):
@@ -117,7 +114,7 @@ CQ_NAMES = ("chroma_cens", "chroma_cqt", "tonnetz")
 
 def test_constant_q_features_in_the_registry(clips, tmp_path):
   y = clips["music_22k"]
-  out = jd.features(y, sr=SR, names=CQ_NAMES + ("rms",))
+  out = jd.features(y, sr=SR, names=CQ_NAMES + ("rms",))  # one pass: rms from the STFT pass, the others from y
   direct = {"chroma_cqt": jd.chroma_cqt(y, sr=SR, tuning=0.0), "chroma_cens": jd.chroma_cens(y, sr=SR, tuning=0.0),
             "tonnetz": jd.tonnetz(y, sr=SR, tuning=0.0)}
   for name in CQ_NAMES:
@@ -125,19 +122,14 @@ def test_constant_q_features_in_the_registry(clips, tmp_path):
     assert got.shape == want.shape == (want.shape[0], out["rms"].shape[-1]), name
     # equal but for the last frames, which see zeros past the end instead of librosa's per-octave cut
     np.testing.assert_allclose(got[:, :-24], want[:, :-24], atol=5e-4, err_msg=name)
-  # a batch row equals the signal alone (zeros past a shorter row's end change nothing)
-  short = y[: SR // 2]
-  both = jd.features(np.stack([y, np.pad(short, (0, SR - SR // 2))]), sr=SR, names=("chroma_cqt",))["chroma_cqt"]
-  alone = jd.features(short, sr=SR, names=("chroma_cqt",))["chroma_cqt"]
-  np.testing.assert_allclose(both[1][:, : alone.shape[-1]], alone, atol=1e-5)
-  np.testing.assert_allclose(both[0], out["chroma_cqt"], atol=1e-5)
   with pytest.raises(ValueError, match="pad_mode"):
     jd.features(y, sr=SR, names=("chroma_cqt",), pad_mode="reflect")
-  # jaxdsp extract: a 3 s file in pieces and a short one in a batch equal features() on each file alone
+  # jaxdsp extract: a 3 s file in pieces and the 1 s clip in a batch (zero rows past its end) equal features() on
+  # each file alone (the pieces' raw values, the signal's hop blocks, are stitched and finished over the file)
   long_y = np.concatenate([y, clips["speech_22k"], y[::-1]])
   sf.write(tmp_path / "long.wav", long_y, SR, subtype="FLOAT")
-  sf.write(tmp_path / "short.wav", short, SR, subtype="FLOAT")
-  names = ("chroma_cqt", "tonnetz")
+  sf.write(tmp_path / "clip.wav", y, SR, subtype="FLOAT")
+  names = ("rms", "tonnetz")
   requests = tuple((n, jd._core.config(n, dict(sr=SR))) for n in names)
   spec = jd._core.StftSpec(2048, 512, 2048, False, "constant")
   per_frame = batch._bytes_per_frame(batch._piece_requests(requests)[0], spec, "hann", None)
@@ -146,8 +138,7 @@ def test_constant_q_features_in_the_registry(clips, tmp_path):
   assert res.n_ok == 2
   assert batch.load_manifest(tmp_path / "out")["files"][str(tmp_path / "long.wav")]["pieces"] >= 2
   got = batch.load_features(tmp_path / "out")
-  for path, sig in ((tmp_path / "long.wav", long_y), (tmp_path / "short.wav", short)):
-    ref = jd.features(sig, sr=SR, names=names)
+  for path, ref in ((tmp_path / "long.wav", jd.features(long_y, sr=SR, names=names)), (tmp_path / "clip.wav", out)):
     for name in names:
       np.testing.assert_allclose(np.asarray(got[str(path)][name]).reshape(ref[name].shape), ref[name], atol=1e-4,
                                  err_msg=f"{path.name} {name}")
