@@ -92,6 +92,32 @@ def host_finite(x: Any, name: str) -> None:
     raise ValueError(f"{name} contains non-finite values (NaN or inf)")
 
 
+def numbers(x: Any, name: str, *, allow_complex: bool = False) -> None:
+  """Refuses anything but numbers (bool, int or float; complex with ``allow_complex``) in ``x``, and NaN/inf
+  in host data: the check of functions that take numbers of any dtype (frequencies, indices, a
+  ``fix_length`` input) and keep their NumPy-or-JAX type, so they cannot use :func:`as_signal`."""
+  if isinstance(x, (jax.Array, jax.core.Tracer)) or hasattr(x, "aval"):
+    dtype = x.dtype
+  else:
+    try:
+      dtype = np.asarray(x).dtype
+    except Exception as e:  # pylint: disable=broad-except  # ragged lists and other non-arrays
+      raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from e
+  ok = dtype == np.bool_ or jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating)
+  if not ok and not (allow_complex and jnp.issubdtype(dtype, jnp.complexfloating)):
+    kind = "numbers" if allow_complex else "real numbers"
+    raise TypeError(f"{name} must hold {kind}, got dtype {dtype}")
+  host_finite(x, name)
+
+
+def count(value: Any, name: str) -> int:
+  """A non-negative int that fits JAX's int32 (an iteration count, a loop bound)."""
+  value = nonnegative_int(value, name)
+  if value > INT32_MAX:
+    raise ValueError(f"{name} must be at most 2**31 - 1 (JAX counts with int32), got {value}")
+  return value
+
+
 def float_dtype(dtype: Any, name: str = "dtype") -> Any:
   """A floating dtype (``jnp.float32``, ``np.float64``, ...): integer dtypes would round filters and
   windows to zeros."""

@@ -8,6 +8,10 @@ the weightings can be jitted, vmapped and differentiated). Grids (``mel_frequenc
 functions of static sizes. The note-name functions (``hz_to_note``, ``midi_to_note``,
 ``note_to_midi``, ``note_to_hz``) produce or parse strings and are therefore host NumPy functions:
 they do not run under ``jit``. Names, arguments and results follow librosa 0.11.
+
+Inputs must hold numbers (bool, int or float): strings and complex values raise ``TypeError`` naming
+the argument, and host input (NumPy, lists, Python numbers) holding NaN or inf raises ``ValueError``,
+as :func:`jaxdsp.hz_to_mel`; JAX arrays are not scanned (NaN in, NaN out).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ def _xp(x: Any):
   return np if isinstance(x, (np.ndarray, float, int, np.generic, list, tuple)) else jnp
 
 
-def _as_float(x: Any):
+def _as_float(x: Any, name: str):
+  _checks.numbers(x, name)
   xp = _xp(x)
   if xp is np:
     return np.asarray(x, dtype=float)
@@ -140,6 +145,7 @@ def time_to_samples(times: ArrayLike, *, sr: float = 22050) -> np.ndarray:
   Compare ``librosa.time_to_samples``.
   """
   sr = _checks.sample_rate(sr)
+  _checks.numbers(times, "times")
   return (np.asanyarray(times) * sr).astype(int)
 
 
@@ -154,6 +160,7 @@ def samples_to_time(samples: ArrayLike, *, sr: float = 22050) -> np.ndarray:
   Compare ``librosa.samples_to_time``.
   """
   sr = _checks.sample_rate(sr)
+  _checks.numbers(samples, "samples")
   return np.asanyarray(samples) / sr
 
 
@@ -164,7 +171,8 @@ def samples_to_time(samples: ArrayLike, *, sr: float = 22050) -> np.ndarray:
 def hz_to_midi(frequencies: ArrayLike) -> Any:
   """Hz to (fractional) MIDI note numbers: ``12 · (log2(f) - log2(440)) + 69``.
 
-  NumPy in, NumPy out (float64); JAX in, JAX out (differentiable for ``f > 0``).
+  NumPy in, NumPy out (float64); JAX in, JAX out (differentiable for ``f > 0``). ``f = 0`` gives
+  ``-inf`` (as librosa); host NaN/inf is refused.
 
   Examples:
     >>> import jaxdsp as jd
@@ -173,7 +181,7 @@ def hz_to_midi(frequencies: ArrayLike) -> Any:
 
   Compare ``librosa.hz_to_midi``.
   """
-  f = _as_float(frequencies)
+  f = _as_float(frequencies, "frequencies")
   xp = _xp(frequencies)
   return 12.0 * (xp.log2(f) - np.log2(440.0)) + 69.0
 
@@ -190,7 +198,7 @@ def midi_to_hz(notes: ArrayLike) -> Any:
 
   Compare ``librosa.midi_to_hz``.
   """
-  m = _as_float(notes)
+  m = _as_float(notes, "notes")
   return 440.0 * (2.0 ** ((m - 69.0) / 12.0))
 
 
@@ -257,6 +265,7 @@ def midi_to_note(midi: ArrayLike, *, octave: bool = True, cents: bool = False, k
   if cents and not octave:
     raise ValueError("cents=True needs octave=True (cents cannot be encoded without the octave)")
   names = _key_notes(key, unicode)
+  _checks.numbers(midi, "midi")
   values = np.asarray(midi, dtype=float)
   if not np.all(np.isfinite(values)):
     raise ValueError("midi must be finite")
@@ -285,9 +294,10 @@ def hz_to_note(frequencies: ArrayLike, **kwargs: Any) -> Any:
 
   Compare ``librosa.hz_to_note``.
   """
-  f = np.asarray(frequencies, dtype=float)
-  if np.any(f <= 0):
-    raise ValueError("frequencies must be positive")
+  _checks.numbers(frequencies, "frequencies")
+  f = np.asarray(frequencies, dtype=float)  # JAX arrays are read back here (a host function)
+  if not np.all(np.isfinite(f)) or np.any(f <= 0):
+    raise ValueError(f"frequencies must be positive and finite, got values in [{np.min(f)}, {np.max(f)}]")
   return midi_to_note(hz_to_midi(f), **kwargs)
 
 
@@ -343,10 +353,10 @@ def note_to_hz(note: Any, **kwargs: Any) -> Any:
 
 
 def _weight(frequencies: ArrayLike, min_db: float | None, formula) -> Any:
-  if min_db is not None and (isinstance(min_db, bool) or not isinstance(min_db, (int, float, np.integer, np.floating))):
-    raise TypeError(f"min_db must be a number or None, got {min_db!r}")
+  if min_db is not None:
+    min_db = _checks.real_number(min_db, "min_db")
   xp = _xp(frequencies)
-  f_sq = _as_float(frequencies) ** 2.0
+  f_sq = _as_float(frequencies, "frequencies") ** 2.0
   with np.errstate(divide="ignore"):  # f = 0 gives -inf before the floor, as librosa
     w = formula(xp, f_sq)
   return w if min_db is None else xp.maximum(min_db, w)
@@ -429,8 +439,10 @@ _WEIGHTINGS = {"A": A_weighting, "B": B_weighting, "C": C_weighting, "D": D_weig
 
 
 def _z_weighting(frequencies: ArrayLike, *, min_db: float | None = None) -> Any:
+  if min_db is not None:
+    min_db = _checks.real_number(min_db, "min_db")
   xp = _xp(frequencies)
-  w = xp.zeros_like(_as_float(frequencies))
+  w = xp.zeros_like(_as_float(frequencies, "frequencies"))
   return w if min_db is None else xp.maximum(min_db, w)
 
 

@@ -115,7 +115,10 @@ def hpss(S: ArrayLike, *, kernel_size: int | tuple[int, int] = 31, power: float 
     J. Driedger, M. Müller and S. Disch, "Extending harmonic-percussive separation of audio signals", ISMIR 2014.
   """
   S = _checks.as_signal(S, "S", min_ndim=2, allow_complex=True)
-  win_harm, win_perc = _pair(kernel_size, "kernel_size", _checks.positive_int)
+  win_harm, win_perc = _pair(kernel_size, "kernel_size", _checks.size)
+  if max(win_harm, win_perc) * S.size > _checks.INT32_MAX:  # the median filter stacks kernel_size shifted copies
+    raise ValueError(f"kernel_size={kernel_size!r} is too large for S of shape {S.shape}: the median filter holds "
+                     f"kernel_size x S.size values, which must stay below 2**31 (JAX indexes with int32)")
   margin_harm, margin_perc = _pair(margin, "margin", _margin)
   if isinstance(power, bool) or not isinstance(power, (int, float, np.integer, np.floating)) or not power > 0:
     raise ValueError(f"power must be a positive number (or inf), got {power!r}")
@@ -126,6 +129,7 @@ def hpss(S: ArrayLike, *, kernel_size: int | tuple[int, int] = 31, power: float 
 def _split(y: Any, part: int, kernel_size, power, margin, n_fft, hop_length, win_length, window, center, pad_mode):
   from jaxdsp.spectral import istft, stft  # pylint: disable=import-outside-toplevel
   y = _checks.as_signal(y)
+  _pair(kernel_size, "kernel_size", _checks.size)  # before the STFT is computed
   D = stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
            pad_mode=pad_mode)
   D_part = hpss(D, kernel_size=kernel_size, power=power, margin=margin)[part]

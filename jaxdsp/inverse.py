@@ -83,7 +83,7 @@ def griffinlim(S: ArrayLike, *, n_iter: int = 32, hop_length: int | None = None,
     "A fast Griffin-Lim algorithm", WASPAA 2013. Compare ``librosa.griffinlim``.
   """
   S = _checks.as_signal(S, "S", min_ndim=2)
-  n_iter = _checks.nonnegative_int(n_iter, "n_iter")
+  n_iter = _checks.count(n_iter, "n_iter")
   if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating)):
     raise TypeError(f"momentum must be a real number, got {momentum!r}")
   if momentum < 0 or not np.isfinite(momentum):
@@ -161,7 +161,10 @@ def mfcc_to_mel(mfcc: ArrayLike, *, n_mels: int = 128, dct_type: int = 2, norm: 
   Compare ``librosa.feature.inverse.mfcc_to_mel``.
   """
   mfcc = _checks.as_signal(mfcc, "mfcc", min_ndim=2)
-  n_mels = _checks.positive_int(n_mels, "n_mels")
+  n_mels = _checks.size(n_mels, "n_mels")
+  if n_mels * max(mfcc.shape[-2], mfcc.size // mfcc.shape[-2]) > _checks.INT32_MAX:
+    raise ValueError(f"n_mels={n_mels} is too large for mfcc of shape {mfcc.shape}: the inverse DCT and the mel "
+                     "spectrogram must hold fewer than 2**31 values (JAX indexes with int32)")
   if dct_type != 2:
     raise ValueError(f"dct_type must be 2 (DCT-II), got {dct_type!r}")
   _checks.choice(norm, "norm", ("ortho", None))
@@ -235,7 +238,7 @@ def mel_to_stft(M: ArrayLike, *, sr: float = 22050, n_fft: int = 2048, power: fl
   """
   M = _checks.as_signal(M, "M", min_ndim=2)
   power = _checks.positive_number(power, "power")
-  nnls_iter = _checks.nonnegative_int(nnls_iter, "nnls_iter")
+  nnls_iter = _checks.count(nnls_iter, "nnls_iter")
   unknown = set(kwargs) - {"fmin", "fmax", "htk", "norm"}
   if unknown:
     raise TypeError(f"mel_to_stft got unexpected keyword arguments {sorted(unknown)} (filterbank: fmin, fmax, "
@@ -278,6 +281,7 @@ def mel_to_audio(M: ArrayLike, *, sr: float = 22050, n_fft: int = 2048, hop_leng
 
   Compare ``librosa.feature.inverse.mel_to_audio``.
   """
+  _checks.count(n_iter, "n_iter")  # before the NNLS solve
   stft = mel_to_stft(M, sr=sr, n_fft=n_fft, power=power, nnls_iter=nnls_iter, **kwargs)
   return griffinlim(stft, n_iter=n_iter, hop_length=hop_length, win_length=win_length, n_fft=n_fft, window=window,
                     center=center, dtype=dtype, length=length, pad_mode=pad_mode, random_state=random_state)

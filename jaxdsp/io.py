@@ -357,6 +357,11 @@ def _ratio(orig_sr: float, target_sr: float) -> tuple[int, int]:
   return r.numerator, r.denominator
 
 
+def _table_too_large(L: int, M: int) -> bool:
+  """Whether the polyphase table of up-by-``L``, down-by-``M`` exceeds ``_MAX_COEFFS`` coefficients."""
+  return L * (M + 2 * 0.5 * _TAPS_LOW * max(1.0, M / L)) > _MAX_COEFFS
+
+
 @functools.lru_cache(maxsize=8)
 def _polyphase(L: int, M: int) -> tuple[np.ndarray, int, int, int]:
   """Polyphase table for up-by-L, down-by-M, grouped ``g`` ratios per conv step.
@@ -477,8 +482,7 @@ def resample(y: ArrayLike, *, orig_sr: float, target_sr: float, fix: bool = True
   if y.shape[-1] == 0 or y.shape[-1] > _checks.INT32_MAX:
     raise ValueError(f"y must hold 1 to 2**31 - 1 samples along axis {axis}, got shape {y.shape}")
   L, M = _ratio(orig_sr, target_sr)
-  half = 0.5 * _TAPS_LOW * max(1.0, M / L)
-  if L * (M + 2 * half) > _MAX_COEFFS:
+  if _table_too_large(L, M):
     raise ValueError(
         f"target_sr/orig_sr must reduce to a ratio of moderate integers, got {target_sr:g}/"
         f"{orig_sr:g} = {L}/{M} (a {L}-phase filter table is too large; round the rates)")

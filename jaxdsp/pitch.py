@@ -362,10 +362,10 @@ def _viterbi_pitch(log_obs, band, src, h, log_switch):
 
 @functools.partial(jax.jit, static_argnames=("sr", "frame_length", "hop_length", "center", "pad_mode",
                                              "min_period", "max_period", "fmin", "n_bins", "bins_per_semitone",
-                                             "n_thresholds", "beta_parameters", "boltzmann", "width",
-                                             "switch_prob", "no_trough_prob", "fill_na"))
-def _pyin(y, *, sr, frame_length, hop_length, center, pad_mode, min_period, max_period, fmin, n_bins,
-          bins_per_semitone, n_thresholds, beta_parameters, boltzmann, width, switch_prob, no_trough_prob, fill_na):
+                                             "n_thresholds", "beta_parameters", "boltzmann", "width", "fill"))
+def _pyin(y, log_switch, no_trough_prob, fill_na, *, sr, frame_length, hop_length, center, pad_mode, min_period,
+          max_period, fmin, n_bins, bins_per_semitone, n_thresholds, beta_parameters, boltzmann, width, fill):
+  # log_switch, no_trough_prob and fill_na are traced: changing them does not recompile.
   x = _cmndf(y, frame_length, hop_length, center, pad_mode, min_period, max_period)
   shifts = _parabolic_shift(x)
   thresholds = np.linspace(0, 1, n_thresholds + 1)
@@ -375,16 +375,14 @@ def _pyin(y, *, sr, frame_length, hop_length, center, pad_mode, min_period, max_
       thresholds=thresholds, beta_probs=beta_probs, boltzmann=boltzmann, no_trough_prob=no_trough_prob)
   log_obs = jnp.where(obs > 0, jnp.log(jnp.where(obs > 0, obs, 1)), _LOG_EPS)
   band, src, h = _local_band(n_bins, width)
-  log_switch = np.log(np.array([[1 - switch_prob, switch_prob], [switch_prob, 1 - switch_prob]])
-                      + np.finfo(np.float64).tiny)
   batch = log_obs.shape[:-2]
   states = _viterbi_pitch(log_obs.reshape(-1, *log_obs.shape[-2:]), band, src, h, log_switch)
   states = states.reshape(*batch, states.shape[-1])
   freqs = jnp.asarray(fmin * 2 ** (np.arange(n_bins) / (12 * bins_per_semitone)), y.dtype)
   voiced_flag = states < n_bins
   f0 = freqs[states % n_bins]
-  if fill_na is not None:
-    f0 = jnp.where(voiced_flag, f0, jnp.asarray(fill_na, y.dtype))
+  if fill:
+    f0 = jnp.where(voiced_flag, f0, fill_na)
   return f0, voiced_flag, voiced_prob
 
 
@@ -416,7 +414,8 @@ def pyin(y: ArrayLike, *, fmin: float, fmax: float, sr: float = 22050, frame_len
     max_transition_rate: maximum pitch change (octaves per second).
     switch_prob: probability of switching between voiced and unvoiced.
     no_trough_prob: weight of the global minimum when no trough is below a threshold.
-    fill_na: f0 of unvoiced frames (``None``: the decoded pitch).
+    fill_na: f0 of unvoiced frames (``None``: the decoded pitch). By default NaN, as librosa: f0 is NaN
+      wherever ``voiced_flag`` is False (``voiced_flag`` and ``voiced_prob`` are always finite).
 
   Returns:
     ``(f0, voiced_flag, voiced_prob)``, each ``(..., n_frames)``.
@@ -439,7 +438,11 @@ def pyin(y: ArrayLike, *, fmin: float, fmax: float, sr: float = 22050, frame_len
   """
   y, sr, fmin, fmax, frame_length, hop_length, min_period, max_period = _check_params(
       y, fmin, fmax, sr, frame_length, hop_length, center, pad_mode)
-  n_thresholds = _checks.positive_int(n_thresholds, "n_thresholds")
+  n_thresholds = _checks.size(n_thresholds, "n_thresholds")
+  n_frames = y.size // hop_length + 1
+  if n_thresholds * n_frames > _checks.INT32_MAX:  # the trough counts hold n_thresholds values per frame
+    raise ValueError(f"n_thresholds={n_thresholds} is too large for {n_frames} frames: n_thresholds x frames must "
+                     "stay below 2**31 (JAX indexes with int32); librosa's default is 100")
   try:
     a, b = (float(v) for v in beta_parameters)
   except (TypeError, ValueError) as e:
@@ -455,12 +458,18 @@ def pyin(y: ArrayLike, *, fmin: float, fmax: float, sr: float = 22050, frame_len
     if _checks.positive_number(p, name, allow_zero=True) > 1:
       raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
   if fill_na is not None:
+    if isinstance(fill_na, bool) or not isinstance(fill_na, (int, float, np.integer, np.floating)):
+      raise TypeError(f"fill_na must be a number (NaN by default) or None, got {fill_na!r}")
     fill_na = float(fill_na)
   bins_per_semitone = int(np.ceil(1.0 / resolution))
   n_bins = int(np.floor(12 * bins_per_semitone * np.log2(fmax / fmin))) + 1
   width = round(max_transition_rate * 12 * hop_length / sr) * bins_per_semitone + 1
-  return _pyin(y, sr=sr, frame_length=frame_length, hop_length=hop_length, center=bool(center), pad_mode=pad_mode,
-               min_period=min_period, max_period=max_period, fmin=fmin, n_bins=n_bins,
-               bins_per_semitone=bins_per_semitone, n_thresholds=n_thresholds, beta_parameters=(a, b),
-               boltzmann=boltzmann, width=width, switch_prob=float(switch_prob),
-               no_trough_prob=float(no_trough_prob), fill_na=fill_na)
+  switch_prob = float(switch_prob)
+  log_switch = np.log(np.array([[1 - switch_prob, switch_prob], [switch_prob, 1 - switch_prob]])
+                      + np.finfo(np.float64).tiny)  # in float64 (librosa's), then cast to y's dtype
+  return _pyin(y, jnp.asarray(log_switch, y.dtype), jnp.asarray(no_trough_prob, y.dtype),
+               jnp.asarray(0.0 if fill_na is None else fill_na, y.dtype), sr=sr, frame_length=frame_length,
+               hop_length=hop_length, center=bool(center), pad_mode=pad_mode, min_period=min_period,
+               max_period=max_period, fmin=fmin, n_bins=n_bins, bins_per_semitone=bins_per_semitone,
+               n_thresholds=n_thresholds, beta_parameters=(a, b), boltzmann=boltzmann, width=width,
+               fill=fill_na is not None)

@@ -83,10 +83,13 @@ def fix_length(data: ArrayLike, *, size: int, axis: int = -1, **kwargs: Any) -> 
 
   Compare ``librosa.util.fix_length``.
   """
+  _checks.numbers(data, "data", allow_complex=True)
   data = jnp.asarray(data)
   if data.ndim == 0:
     raise ValueError(f"data must have at least 1 dimension, got shape {data.shape}")
   size = _checks.nonnegative_int(size, "size")
+  if size > _checks.INT32_MAX:
+    raise ValueError(f"size must be at most 2**31 - 1 (JAX indexes with int32), got {size}")
   axis = _axis(axis, data.ndim)
   n = data.shape[axis]
   if n > size:
@@ -111,7 +114,7 @@ def normalize(S: ArrayLike, *, norm: float | None = np.inf, axis: int | None = 0
   ``norm=0`` counts entries, a piecewise-constant length.
 
   Args:
-    S: real or complex array.
+    S: real or complex floating array (at least 1-d unless ``axis`` is ``None``).
     norm: see above.
     axis: the axis to normalise along (librosa's default 0), or ``None`` for the whole array.
     threshold: positive number or ``None``.
@@ -127,7 +130,7 @@ def normalize(S: ArrayLike, *, norm: float | None = np.inf, axis: int | None = 0
 
   Compare ``librosa.util.normalize``.
   """
-  S = _checks.as_signal(S, "S", min_ndim=0, allow_complex=True) if np.ndim(S) else jnp.asarray(S)
+  S = _checks.as_signal(S, "S", min_ndim=0 if axis is None else 1, allow_complex=True)
   if axis is not None:
     axis = _axis(axis, max(S.ndim, 1))
   if fill not in (None, False, True):
@@ -188,8 +191,8 @@ def mu_compress(x: ArrayLike, *, mu: float = 255, quantize: bool = True) -> jax.
   Compare ``librosa.mu_compress``.
   """
   mu = _checks.positive_number(mu, "mu")
-  _host_range(x, "x", -1.0, 1.0)
-  x = _checks.as_signal(x, "x", min_ndim=0) if np.ndim(x) else jnp.asarray(x, jnp.result_type(float))
+  x_in, x = x, _checks.as_signal(x, "x", min_ndim=0, allow_int=np.ndim(x) == 0)  # a 0-d int: a Python number
+  _host_range(x_in, "x", -1.0, 1.0)
   signed = jnp.sign(x) * jnp.log1p(mu * jnp.abs(x))
   if not quantize:
     return signed / np.log1p(mu)
@@ -226,6 +229,7 @@ def mu_expand(x: ArrayLike, *, mu: float = 255.0, quantize: bool = True) -> jax.
   Compare ``librosa.mu_expand``.
   """
   mu = _checks.positive_number(mu, "mu")
+  _checks.numbers(x, "x")
   if isinstance(x, (np.ndarray, list, tuple, float, int, np.generic)):
     xs = np.asarray(x, dtype=float)
     _host_range(xs * 2.0 / (1 + mu) if quantize else xs, "x (scaled by 2 / (1 + mu) when quantize)" if quantize
@@ -291,6 +295,7 @@ def preemphasis(y: ArrayLike, *, coef: float = 0.97, zi: ArrayLike | None = None
   return (out, -coef * y[..., -1:]) if return_zf else out
 
 
+@jax.jit
 def _iir1(x: jax.Array, a: float) -> jax.Array:
   """``out[n] = x[n] + a · out[n - 1]`` along the last axis (``out[-1] = 0``), a parallel prefix scan."""
   def combine(left, right):
@@ -403,7 +408,7 @@ def magphase(D: ArrayLike, *, power: float = 1) -> tuple[jax.Array, jax.Array]:
 
   Compare ``librosa.magphase``.
   """
-  D = _checks.as_signal(D, "D", min_ndim=0, allow_complex=True) if np.ndim(D) else jnp.asarray(D)
+  D = _checks.as_signal(D, "D", min_ndim=0, allow_complex=True, allow_int=np.ndim(D) == 0)  # 0-d: a Python number
   power = _checks.positive_number(power, "power")
   D = D.astype(jnp.result_type(D.dtype, jnp.complex64))
   mag = jnp.abs(D)
