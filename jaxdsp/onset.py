@@ -358,7 +358,8 @@ def onset_backtrack(events: ArrayLike, *, energy: ArrayLike) -> np.ndarray:
     ``(n_events,)`` NumPy int array.
 
   Raises:
-    ValueError: ``energy`` not 1-D, negative or out-of-range events.
+    ValueError: ``energy`` not 1-D, negative, non-finite or out-of-range events.
+    TypeError: non-numeric ``events``.
 
   Examples:
     >>> import jaxdsp as jd
@@ -371,6 +372,10 @@ def onset_backtrack(events: ArrayLike, *, energy: ArrayLike) -> np.ndarray:
   if energy.ndim != 1:
     raise ValueError(f"energy must be 1-D (n_frames,), got shape {energy.shape}")
   events = np.asarray(events)
+  if events.dtype.kind not in "iuf":
+    raise TypeError(f"events must be an array of frame indices (integers), got dtype {events.dtype}")
+  if not np.all(np.isfinite(events)):
+    raise ValueError("events contains non-finite values (NaN or inf)")
   if events.size and (events.min() < 0 or events.max() >= energy.shape[0]):
     raise ValueError(f"events must be frame indices in [0, {energy.shape[0]}), got {events.tolist()}")
   minima = np.flatnonzero((energy[1:-1] <= energy[:-2]) & (energy[1:-1] < energy[2:])) + 1

@@ -188,9 +188,31 @@ def _optional_bpm(value: Any, name: str) -> float | None:
   return None if value is None else _checks.positive_number(value, name)
 
 
+def _istft_hop1(D: jax.Array, window: np.ndarray, length: int) -> jax.Array:
+  """librosa's ``istft(D, hop_length=1, n_fft=len(window), length=length)`` (centred): the overlap-add
+  runs as a ``fori_loop`` over the window's samples (one shifted add each), not unrolled."""
+  L = window.shape[0]
+  frames = jnp.fft.irfft(D, n=L, axis=-2) * jnp.asarray(window, D.real.dtype)[:, None]  # (..., L, n_frames)
+  n_frames = frames.shape[-1]
+
+  def add(j, out):
+    row = jax.lax.dynamic_index_in_dim(frames, j, axis=-2, keepdims=False)
+    cur = jax.lax.dynamic_slice_in_dim(out, j, n_frames, axis=-1)
+    return jax.lax.dynamic_update_slice_in_dim(out, cur + row, j, axis=-1)
+
+  y = jax.lax.fori_loop(0, L, add, jnp.zeros(frames.shape[:-2] + (L + n_frames - 1,), frames.dtype))
+  start = L // 2
+  y = y[..., start:start + length]
+  wss = np.convolve(window.astype(np.float64) ** 2, np.ones(n_frames))[start:start + length]
+  wss = np.pad(wss, (0, length - wss.shape[0]))
+  ok = wss > np.finfo(np.float32).tiny
+  y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, length - y.shape[-1])])
+  return y / jnp.asarray(np.where(ok, wss, 1.0), y.dtype)
+
+
 @functools.partial(jax.jit, static_argnames=("win_length",))
 def _plp(env, weight, logprior, *, win_length):
-  from jaxdsp.spectral import istft, stft  # pylint: disable=import-outside-toplevel
+  from jaxdsp.spectral import stft  # pylint: disable=import-outside-toplevel
   n = env.shape[-1]
   ft = stft(env, n_fft=win_length, hop_length=1, center=True, window="hann") * weight[:, None]
   re, im = jnp.real(ft), jnp.imag(ft)
@@ -206,7 +228,8 @@ def _plp(env, weight, logprior, *, win_length):
   top_sq = top_re ** 2 + top_im ** 2
   top = jnp.where(top_sq > 0, jnp.sqrt(jnp.where(top_sq > 0, top_sq, 1)), 0)
   scale = 1.0 / (jnp.sqrt(jnp.finfo(env.dtype).tiny) + top)
-  pulse = istft(jax.lax.complex(re * scale, im * scale), hop_length=1, n_fft=win_length, length=n)
+  window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win_length) / win_length)  # periodic Hann (stft's window)
+  pulse = _istft_hop1(jax.lax.complex(re * scale, im * scale), window, n)
   pulse = jnp.maximum(pulse, 0)
   peak = jnp.max(pulse, axis=-1, keepdims=True)
   return pulse / jnp.where(peak < jnp.finfo(pulse.dtype).tiny, 1, peak)

@@ -23,6 +23,8 @@ from jaxdsp import _core
 # ---------------------------------------------------------------------------------------------
 # Public functions.
 
+_MAX_ORDER = 64  # poly_features: highest polynomial degree accepted
+
 
 def _host_freq(freq: Any, n_freq: int) -> np.ndarray:
   if isinstance(freq, jax.Array) or hasattr(freq, "aval"):
@@ -79,6 +81,8 @@ def spectral_contrast(y: ArrayLike | None = None, *, sr: float = 22050, S: Array
     D.-N. Jiang et al., "Music type classification by spectral contrast feature", ICME 2002.
     Compare ``librosa.feature.spectral_contrast``.
   """
+  if isinstance(n_bands, (int, np.integer)) and not isinstance(n_bands, bool) and n_bands > 1000:
+    raise ValueError(f"n_bands must be at most 1000 (fmin · 2^(n_bands - 1) must stay below sr / 2), got {n_bands}")
   options = {"sr": sr, "contrast_fmin": fmin, "n_bands": n_bands, "quantile": quantile, "linear": linear}
   aliases = {"contrast_fmin": "fmin"}
   stft = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
@@ -106,7 +110,7 @@ def poly_features(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike
     sr: sample rate.
     S: ``(..., n_freq, n_frames)`` magnitude spectrogram (keyword).
     n_fft, hop_length, win_length, window, center, pad_mode: STFT arguments.
-    order: polynomial degree, a non-negative int.
+    order: polynomial degree, a non-negative int (at most 64).
     freq: ``(n_freq,)`` host array of bin frequencies; default ``fft_frequencies(sr, n_fft)``
       (librosa also accepts per-frame ``(n_freq, n_frames)`` frequencies; not supported here).
 
@@ -122,6 +126,9 @@ def poly_features(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike
 
   Compare ``librosa.feature.poly_features``.
   """
+  if isinstance(order, (int, np.integer)) and not isinstance(order, bool) and order > _MAX_ORDER:
+    raise ValueError(f"order must be at most {_MAX_ORDER} (a least-squares fit of that degree is ill-conditioned "
+                     f"in float64 already), got {order}")
   options = {"sr": sr, "poly_order": order}
   aliases = {"poly_order": "order"}
   stft = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,

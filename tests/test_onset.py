@@ -2,7 +2,8 @@
 
 Tolerances held (float32): onset strength within 1e-4 absolute (envelopes peak at 1–15; measured
 ≤ 3.4e-5, the dB mel spectrogram's round-off), with options (lag, max_size, detrend, median, hop)
-and per channel the same; through ``features()`` identical to the function; onset_detect and
+and per channel the same, and with another ``feature`` (chroma, a mel spectrogram with its own
+options: measured ≤ 7.7e-6); through ``features()`` identical to the function; onset_detect and
 onset_backtrack give librosa's frames exactly on the music and speech envelopes.
 """
 
@@ -32,6 +33,21 @@ def test_onset_strength_matches_librosa(clip):
     ch = [0, 32, 64, 96, 128]
     np.testing.assert_allclose(jd.onset_strength_multi(y, sr=sr, channels=ch, **kw),
                                librosa.onset.onset_strength_multi(y=y, sr=sr, channels=ch, **kw), atol=1e-4)
+
+
+def test_feature_matches_librosa():
+  y, sr = load_clip("music_22k")
+  y = y[:N]
+  np.testing.assert_allclose(jd.onset_strength(y, sr=sr, feature=jd.chroma_stft),
+                             librosa.onset.onset_strength(y=y, sr=sr, feature=librosa.feature.chroma_stft), atol=1e-4)
+  kw = dict(n_mels=64, fmax=8000.0)
+  np.testing.assert_allclose(jd.onset_strength(y, sr=sr, feature=jd.melspectrogram, feature_kwargs=kw),
+                             librosa.onset.onset_strength(y=y, sr=sr, feature=librosa.feature.melspectrogram, **kw),
+                             atol=1e-4)
+  ch = [0, 6, 12]
+  np.testing.assert_allclose(
+      jd.onset_strength_multi(y, sr=sr, feature=jd.chroma_stft, channels=ch, lag=2),
+      librosa.onset.onset_strength_multi(y=y, sr=sr, feature=librosa.feature.chroma_stft, channels=ch, lag=2), atol=1e-4)
 
 
 def test_from_S_ref_and_features():
@@ -88,6 +104,12 @@ def test_transformations():
   eps = 1e-3
   fd = (loss(x + eps * d) - loss(x - eps * d)) / (2 * eps)
   np.testing.assert_allclose(jnp.vdot(g, d), fd, rtol=2e-2)
+  # with another feature (chroma at a fixed tuning, as jit needs): jit == direct, finite gradient
+  chroma = lambda v: jd.onset_strength(v, sr=sr, n_fft=256, hop_length=64, feature=jd.chroma_stft,  # noqa: E731
+                                       feature_kwargs=dict(tuning=0.0))
+  np.testing.assert_allclose(jax.jit(chroma)(x), chroma(x), atol=1e-5)
+  g = jax.grad(lambda v: jnp.sum(chroma(v) ** 2))(x)
+  assert np.all(np.isfinite(g)) and np.any(g != 0)
 
 
 def test_bad_input():
@@ -106,6 +128,14 @@ def test_bad_input():
     jd.onset_strength(S=np.zeros((8, 10)), ref=np.zeros((8, 9)))
   with pytest.raises(TypeError, match="y"):
     jd.onset_strength(np.zeros(4096, np.int16))
+  with pytest.raises(TypeError, match="feature"):
+    jd.onset_strength(y, feature="chroma")
+  with pytest.raises(TypeError, match="feature_kwargs"):
+    jd.onset_strength(y, feature=jd.chroma_stft, feature_kwargs=[("tuning", 0.0)])
+  with pytest.raises(ValueError, match="feature_kwargs"):
+    jd.onset_strength(y, feature_kwargs={"n_mels": 64})
+  with pytest.raises(ValueError, match="feature"):
+    jd.onset_strength(y, feature=lambda y, **kw: jnp.ones(5))
   with pytest.raises(ValueError, match="sparse"):
     jd.onset_detect(onset_envelope=np.zeros((2, 40)))
   with pytest.raises(ValueError, match="sparse"):

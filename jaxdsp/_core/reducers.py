@@ -338,7 +338,10 @@ def contrast_peaks(S: jax.Array, bands: tuple, axis: int) -> jax.Array:
   if axis == -2:
     S = jnp.swapaxes(S, -1, -2)  # (..., n_frames, n_freq): one transpose, then bins are contiguous
   peaks, valleys = [], []
-  for indices, n_q in bands:
+  for k, (indices, n_q) in enumerate(bands):
+    if not indices:  # librosa returns NaN here (the mean of an empty band)
+      raise ValueError(f"spectral contrast band {k} holds no frequency bin of S ({S.shape[-1]} bins): use a larger "
+                       "n_fft or a higher fmin")
     lo, hi = indices[0], indices[-1] + 1
     if indices == tuple(range(lo, hi)):
       sub = jax.lax.slice_in_dim(S, lo, hi, axis=-1)
