@@ -128,8 +128,8 @@ def _cq_to_chroma(n_input: int, bins_per_octave: int, n_chroma: int, fmin: float
 
 def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | None = None,
                 norm: float | None = np.inf, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
-                window: Any = "hann", center: bool = True, pad_mode: str = "constant", tuning: float | None = None, n_chroma: int = 12,
-                ctroct: float = 5.0, octwidth: float | None = 2, base_c: bool = True) -> jax.Array:
+                window: Any = "hann", center: bool = True, pad_mode: str = "constant", tuning: float | None = None,
+                n_chroma: int = 12, ctroct: float = 5.0, octwidth: float | None = 2, base_c: bool = True) -> jax.Array:
   """Chromagram from a power spectrogram: the :func:`chroma_filterbank` applied to ``|STFT|²``.
 
   ``chroma[..., c, t] = Σ_f W[c, f] · S[..., f, t]``, then each frame normalised to unit ``norm``
