@@ -141,3 +141,29 @@ def test_bad_input():
     jd.perceptual_weighting(np.ones((4, 3), np.float32), np.ones(5))
   with pytest.raises(ValueError, match="S"):
     jax.jit(lambda s: jd.perceptual_weighting(s, np.ones(4)))(jnp.ones(4))
+
+
+def test_conversions_refuse_strings_complex_and_host_nan_naming_the_argument():
+  """Issue 13's grid: these once failed inside NumPy/JAX with messages naming nothing, or returned NaN."""
+  nan = np.array([100.0, np.nan])
+  for fn, name in ((jd.hz_to_midi, "frequencies"), (jd.A_weighting, "frequencies"), (jd.midi_to_hz, "notes"),
+                   (jd.midi_to_note, "midi"), (jd.hz_to_note, "frequencies")):
+    with pytest.raises(TypeError, match=name):
+      fn("abc")
+    with pytest.raises(ValueError, match=name):
+      fn(nan)
+  with pytest.raises(TypeError, match="frequencies"):
+    jd.frequency_weighting(np.array([1j]), kind="C")
+  with pytest.raises(ValueError, match="samples"):
+    jd.samples_to_time(np.array([0.0, np.inf]))
+  with pytest.raises(TypeError, match="times"):
+    jd.time_to_samples("abc")
+  with pytest.raises(ValueError, match="frequencies"):  # a host function: device NaN is read back and refused
+    jd.hz_to_note(jnp.array([440.0, jnp.nan]))
+  for bad in (np.nan, np.inf, "8"):
+    with pytest.raises(TypeError, match="min_db"):
+      jd.B_weighting([100.0], min_db=bad)
+  # JAX arrays are not scanned (documented): NaN in, NaN out; 0 Hz is -inf MIDI, as librosa.
+  assert np.isnan(jd.hz_to_midi(jnp.array([jnp.nan]))).all()
+  with np.errstate(divide="ignore"):
+    assert jd.hz_to_midi(np.array([0, 440])).tolist() == librosa.hz_to_midi(np.array([0, 440])).tolist()

@@ -77,3 +77,13 @@ def test_bad_input():
     jd.hpss(np.ones(8, np.float32))
   with pytest.raises(TypeError, match="y"):
     jd.harmonic(np.ones(4096, np.int16))
+
+
+def test_huge_kernel_size_is_refused_before_allocating():
+  """Issue 13's grid: ``kernel_size=2**40`` once raised a bare MemoryError (the median filter's stack)."""
+  S = np.ones((9, 6), np.float32)
+  for bad in (2**40, 2**31, (31, 2**30)):
+    with pytest.raises(ValueError, match="kernel_size"):
+      jd.hpss(S, kernel_size=bad)
+  with pytest.raises(ValueError, match="kernel_size"):
+    jd.harmonic(np.zeros(64, np.float32), kernel_size=2**40, n_fft=16)

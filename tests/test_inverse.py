@@ -117,3 +117,18 @@ def test_bad_input(speech):
     jd.mel_to_stft(np.ones((16, 3), np.float32), power=0)
   with pytest.raises(TypeError, match="unexpected"):
     jd.mel_to_stft(np.ones((16, 3), np.float32), n_mels=16)
+
+
+def test_huge_counts_are_refused_naming_the_argument():
+  """Issue 13's grid: iteration counts above int32 once overflowed inside ``fori_loop``; a huge ``n_mels``
+  raised a bare MemoryError."""
+  S = np.ones((9, 4), np.float32)
+  with pytest.raises(ValueError, match="n_iter"):
+    jd.griffinlim(S, n_iter=2**40)
+  with pytest.raises(ValueError, match="nnls_iter"):
+    jd.mel_to_stft(S, sr=8000, n_fft=16, nnls_iter=2**40)
+  with pytest.raises(ValueError, match="n_iter"):
+    jd.mel_to_audio(S, sr=8000, n_fft=16, n_iter=2**40)
+  for bad in (2**40, 2**30):
+    with pytest.raises(ValueError, match="n_mels"):
+      jd.mfcc_to_mel(S, n_mels=bad)

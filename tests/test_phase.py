@@ -91,3 +91,9 @@ def test_bad_input():
     jd.pitch_shift(y, sr=22050, n_steps=float("nan"))
   with pytest.raises(TypeError, match="y"):
     jd.time_stretch(np.ones(4096, np.int16), rate=2.0)
+
+
+def test_pitch_shift_names_a_max_denominator_too_fine_for_resample():
+  """Issue 13's grid: ``max_denominator=2**40`` once failed in ``resample`` naming ``target_sr/orig_sr``."""
+  with pytest.raises(ValueError, match="max_denominator"):
+    jd.pitch_shift(np.zeros(256, np.float32), sr=8000, n_steps=0.5, n_fft=64, max_denominator=2**40)

@@ -115,3 +115,14 @@ def test_bad_input():
     jd.yin_soft(y, fmin=100, fmax=500, temperature=0.0)
   with pytest.raises(ValueError, match="frame_length"):
     jd.yin(y[:100], fmin=100, fmax=500, center=False)
+
+
+def test_pyin_bad_counts_and_fill_na_name_the_argument():
+  """Issue 13's grid: ``n_thresholds=2**40`` once raised a bare MemoryError; ``fill_na="8"`` was accepted."""
+  y = np.zeros(512, np.float32)
+  kw = dict(sr=8000, fmin=200.0, fmax=1000.0, frame_length=128, hop_length=16)
+  for bad in (2**40, 2**30):
+    with pytest.raises(ValueError, match="n_thresholds"):
+      jd.pyin(y, n_thresholds=bad, **kw)
+  with pytest.raises(TypeError, match="fill_na"):
+    jd.pyin(y, fill_na="8", **kw)

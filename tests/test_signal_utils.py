@@ -184,3 +184,22 @@ def test_bad_input():
     jax.jit(lambda v: jd.lpc(v, order=200))(y)
   with pytest.raises(ValueError, match="non-finite"):
     jd.lpc(np.array([1.0, np.nan, 2.0, 3.0], np.float32), order=1)
+
+
+def test_bad_input_of_fix_length_normalize_mu_law_and_magphase_names_the_argument():
+  """Issue 13's grid: strings, host NaN, 0-d spectrograms and huge sizes raise naming the argument."""
+  y = np.linspace(-0.5, 0.5, 16, dtype=np.float32)
+  for fn, name in ((jd.fix_length, "data"), (jd.mu_compress, "x"), (jd.mu_expand, "x"), (jd.magphase, "D"),
+                   (jd.normalize, "S")):
+    kw = {"size": 8} if fn is jd.fix_length else {}
+    with pytest.raises(TypeError, match=name):
+      fn("abc", **kw)
+  for fn, name in ((jd.fix_length, "data"), (jd.mu_expand, "x")):
+    with pytest.raises(ValueError, match=name):
+      fn(np.array([0.0, np.nan]), **({"size": 8} if fn is jd.fix_length else {"quantize": False}))
+  with pytest.raises(ValueError, match="size"):
+    jd.fix_length(y, size=2**40)
+  with pytest.raises(ValueError, match="S"):
+    jd.normalize(np.float32(2.0))  # axis 0 of a 0-d array
+  assert float(jd.normalize(np.float32(-2.0), axis=None)) == -1.0
+  assert float(jd.mu_expand(np.int32(0))) == 0.0 and int(jd.mu_compress(0)) == 0  # Python/NumPy 0-d ints
