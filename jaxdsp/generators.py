@@ -10,6 +10,7 @@ Names, arguments and results follow librosa 0.11.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -35,8 +36,10 @@ def _length(sr: float, length: Any, duration: Any) -> int:
     if duration is None:
       raise ValueError("either length or duration must be given")
     duration = _checks.positive_number(duration, "duration")
-    return _checks.positive_int(int(duration * sr), "length (duration · sr)")
-  return _checks.positive_int(length, "length")
+    if not math.isfinite(duration * sr) or duration * sr > _checks.INT32_MAX:
+      raise ValueError(f"duration · sr must be at most 2**31 - 1 samples, got duration={duration!r}")
+    return _checks.positive_int(int(duration * sr), "duration (duration · sr samples)")
+  return _checks.size(length, "length")
 
 
 def _frequency(value: Any, name: str) -> Any:
@@ -74,6 +77,8 @@ def tone(frequency: ArrayLike, *, sr: float = 22050, length: int | None = None, 
   frequency = _frequency(frequency, "frequency")
   n = _length(sr, length, duration)
   phi = -np.pi * 0.5 if phi is None else phi
+  if not _traced(phi):
+    phi = _checks.real_number(phi.item() if isinstance(phi, np.ndarray) and phi.ndim == 0 else phi, "phi")
   if _traced(frequency, phi):
     dtype = _dtype(frequency, phi)
     t = jnp.arange(n, dtype=dtype) / sr
@@ -125,7 +130,7 @@ def chirp(*, fmin: ArrayLike, fmax: ArrayLike, sr: float = 22050, length: int | 
   if length is not None:
     duration = length / sr
   n = int(duration * sr)  # librosa recomputes the count from the duration
-  phi = -np.pi * 0.5 if phi is None else float(phi)
+  phi = -np.pi * 0.5 if phi is None else _checks.real_number(phi, "phi")
   if _traced(fmin, fmax):
     dtype = _dtype(fmin, fmax)
     t = jnp.arange(n, dtype=dtype) / sr
@@ -189,9 +194,9 @@ def clicks(*, times: ArrayLike | None = None, frames: ArrayLike | None = None, s
   if length is None:
     if positions.size == 0:
       raise ValueError("length must be given when there are no clicks")
-    length = int(positions.max()) + n_click
+    length = _checks.size(int(positions.max()) + n_click, "the click track's length (last click + click length)")
   else:
-    length = _checks.positive_int(length, "length")
+    length = _checks.size(length, "length")
     positions = positions[positions < length]
   index = positions[:, None] + np.arange(n_click)  # (n_clicks, n_click)
   keep = index < length

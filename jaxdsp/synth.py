@@ -77,7 +77,7 @@ def _phase_scan_jvp(primals, tangents):
 def _n_samples(n_samples: Any, n_frames: int) -> int:
   if n_samples is None:
     return n_frames
-  return _checks.positive_int(n_samples, "n_samples")
+  return _checks.size(n_samples, "n_samples")
 
 
 def _to_audio_rate(x: jax.Array, n_samples: int, method: str | None, name: str) -> jax.Array:
@@ -140,7 +140,7 @@ def upsample(x: ArrayLike, *, n_samples: int, method: str = "linear", add_endpoi
     ``ddsp.core.resample`` and ``ddsp.core.upsample_with_windows`` (Engel et al., 2020).
   """
   x = _checks.as_signal(x, "x")
-  n = _checks.positive_int(n_samples, "n_samples")
+  n = _checks.size(n_samples, "n_samples")
   _checks.choice(method, "method", _UPSAMPLE_METHODS)
   if not isinstance(add_endpoint, bool):
     raise TypeError(f"add_endpoint must be a bool, got {add_endpoint!r}")
@@ -292,31 +292,36 @@ def _sinusoidal(frequencies: jax.Array, amplitudes: jax.Array, phi0: jax.Array, 
   return _oscillators(_phase_cycles(freqs / sr, phi0), freqs, amps, sr)
 
 
-def wavetable_synth(f0: ArrayLike, *, wavetable: ArrayLike, sr: float, amplitudes: ArrayLike | None = None,
-                    n_samples: int | None = None, upsample_method: str = "window",
-                    initial_phase: float = 0.0) -> jax.Array:
-  """Wavetable oscillator: one period ``wavetable[0..T)`` read at phase ``φ[n]``, linearly interpolated.
+def wavetable_synth(f0: ArrayLike, *, wavetable: ArrayLike | None = None, sr: float,
+                    amplitudes: ArrayLike | None = None, n_samples: int | None = None, upsample_method: str = "window",
+                    initial_phase: float = 0.0, wavetables: ArrayLike | None = None) -> jax.Array:
+  """Wavetable oscillator: one period ``w[0..T)`` read at phase ``φ[n]``, linearly interpolated.
 
-  ``y[n] = A[n] · ((1 - α)·w[i] + α·w[(i + 1) mod T])`` with ``i + α = T·φ[n]`` and
-  ``φ[n] = initial_phase/2π + Σ_{m<n} f0[m]/sr`` (cycles, mod 1). Differentiable with respect to the
-  wavetable, the amplitudes and ``f0`` (through the interpolation). There is no band-limiting: a
-  table with harmonics above ``sr / (2·f0)`` aliases (use a band-limited table or
-  ``harmonic_synth``).
+  ``y[n] = A[n] · ((1 - α)·w_n[i] + α·w_n[(i + 1) mod T])`` with ``i + α = T·φ[n]`` and
+  ``φ[n] = initial_phase/2π + Σ_{m<n} f0[m]/sr`` (cycles, mod 1). With ``wavetable`` the table
+  ``w_n = wavetable`` is fixed; with ``wavetables`` (one table per frame, DDSP's time-varying
+  ``wavetables``) ``w_n`` is the frames' tables linearly interpolated to sample ``n`` (as
+  ``upsample(..., method="linear")`` of each table entry; only the two neighbouring frames are
+  read, no ``(n_samples, T)`` table is built). Differentiable with respect to the table(s), the
+  amplitudes and ``f0`` (through the interpolation). There is no band-limiting: a table with
+  harmonics above ``sr / (2·f0)`` aliases (use a band-limited table or ``harmonic_synth``).
 
   Args:
     f0: ``(..., n_frames)`` frequency in Hz.
-    wavetable: ``(..., table_size)`` one period (``table_size >= 2``).
+    wavetable: ``(..., table_size)`` one period (``table_size >= 2``); give this or ``wavetables``.
     sr: sample rate in Hz.
     amplitudes: ``(..., n_frames)`` amplitude; default 1.
     n_samples: output length (static); default ``n_frames``.
     upsample_method: ``"window"`` or ``"linear"`` for the amplitudes.
     initial_phase: radians.
+    wavetables: ``(..., n_frames, table_size)`` one period per frame (frame-rate, like ``f0``).
 
   Returns:
     ``(..., n_samples)``.
 
   Raises:
-    ValueError: mismatched frames, a wavetable shorter than 2, bad ``sr``/``n_samples``.
+    ValueError: mismatched frames, a table shorter than 2, neither or both of ``wavetable`` and
+      ``wavetables``, bad ``sr``/``n_samples``.
     TypeError: non-floating input.
 
   Examples:
@@ -325,38 +330,69 @@ def wavetable_synth(f0: ArrayLike, *, wavetable: ArrayLike, sr: float, amplitude
     >>> y = jd.wavetable_synth(jnp.full(2, 4000.0), wavetable=table, sr=16000, n_samples=4)
     >>> [round(v, 4) + 0.0 for v in y.tolist()]
     [0.0, 1.0, 0.0, -1.0]
+    >>> tables = jnp.stack([table, -table])  # two frames: a sine turning into its negative
+    >>> y = jd.wavetable_synth(jnp.full(2, 4000.0), wavetables=tables, sr=16000, n_samples=4)
+    >>> [round(v, 4) + 0.0 for v in y.tolist()]
+    [0.0, 0.0, 0.0, 1.0]
 
   References:
     ``ddsp.core.wavetable_synthesis``; Engel et al., "DDSP", ICLR 2020.
   """
   f0 = _checks.as_signal(f0, "f0")
-  table = _checks.as_signal(wavetable, "wavetable")
   sr = _checks.sample_rate(sr)
   _checks.choice(upsample_method, "upsample_method", _UPSAMPLE_METHODS)
   _checks.real_number(initial_phase, "initial_phase")
-  if table.shape[-1] < 2:
-    raise ValueError(f"wavetable must hold at least 2 samples, got shape {table.shape}")
   n = _n_samples(n_samples, f0.shape[-1])
   _to_audio_rate(f0, n, None, "f0")
+  if (wavetable is None) == (wavetables is None):
+    raise ValueError("give one of wavetable (one table) and wavetables (a table per frame), "
+                     f"got {'both' if wavetable is not None else 'neither'}")
+  if wavetable is not None:
+    table = _checks.as_signal(wavetable, "wavetable")
+    name = "wavetable"
+  else:
+    table = _checks.as_signal(wavetables, "wavetables", min_ndim=2)
+    name = "wavetables"
+    if table.shape[-2] != f0.shape[-1]:
+      raise ValueError(f"wavetables must have {f0.shape[-1]} frames (axis -2, the last axis of f0), got shape "
+                       f"{table.shape}")
+  if table.shape[-1] < 2:
+    raise ValueError(f"{name} must hold at least 2 samples, got shape {table.shape}")
   if amplitudes is not None:
     amplitudes = _checks.as_signal(amplitudes, "amplitudes")
     _frames(amplitudes, "amplitudes", f0.shape[-1])
-  return _wavetable(f0, table, amplitudes, initial_phase / (2 * math.pi), sr=sr, n=n, method=upsample_method)
+  return _wavetable(f0, table, amplitudes, initial_phase / (2 * math.pi), sr=sr, n=n, method=upsample_method,
+                    per_frame=wavetables is not None)
 
 
-@functools.partial(jax.jit, static_argnames=("sr", "n", "method"))
+@functools.partial(jax.jit, static_argnames=("sr", "n", "method", "per_frame"))
 def _wavetable(f0: jax.Array, table: jax.Array, amplitudes: jax.Array | None, phase0: float, *, sr: float, n: int,
-               method: str) -> jax.Array:
+               method: str, per_frame: bool) -> jax.Array:
+  size = table.shape[-1]
   f0_audio = _to_audio_rate(f0, n, "linear", "f0")
-  pos = _phase_cycles(f0_audio / sr, phase0) * table.shape[-1]
+  pos = _phase_cycles(f0_audio / sr, phase0) * size
   i0 = jnp.floor(jax.lax.stop_gradient(pos))
   alpha = pos - i0
-  i0 = i0.astype(jnp.int32) % table.shape[-1]
-  i1 = (i0 + 1) % table.shape[-1]
+  i0 = i0.astype(jnp.int32) % size
+  i1 = (i0 + 1) % size
+  if per_frame:  # the frames' tables as one row: frame f's entry i at f·size + i
+    n_frames = table.shape[-2]
+    frame = np.arange(n) * (n_frames / n)  # upsample(method="linear")'s positions, the last frame held
+    f_lo = np.minimum(np.floor(frame).astype(np.int32), n_frames - 1)
+    f_hi = np.minimum(f_lo + 1, n_frames - 1)
+    beta = jnp.asarray(frame - f_lo, table.dtype)
+    table = table.reshape(table.shape[:-2] + (n_frames * size,))
+    rows = ((jnp.asarray(f_lo * size), 1 - beta), (jnp.asarray(f_hi * size), beta))
+  else:
+    rows = ((0, None),)
   batch = jnp.broadcast_shapes(table.shape[:-1], pos.shape[:-1])
   table = jnp.broadcast_to(table, batch + table.shape[-1:])
   i0, i1, alpha = (jnp.broadcast_to(a, batch + (n,)) for a in (i0, i1, alpha))
-  y = (jnp.take_along_axis(table, i0, axis=-1) * (1 - alpha) + jnp.take_along_axis(table, i1, axis=-1) * alpha)
+  y = 0.0
+  for offset, weight in rows:
+    read = (jnp.take_along_axis(table, i0 + offset, axis=-1) * (1 - alpha)
+            + jnp.take_along_axis(table, i1 + offset, axis=-1) * alpha)
+    y = y + (read if weight is None else weight * read)
   if amplitudes is not None:
     y = y * _to_audio_rate(amplitudes, n, method, "amplitudes")
   return y
@@ -472,7 +508,7 @@ def filtered_noise(magnitudes: ArrayLike, *, n_samples: int, key: jax.Array,
     ``ddsp.synths.FilteredNoise`` (Engel et al., 2020).
   """
   mags = _checks.as_signal(magnitudes, "magnitudes", min_ndim=2)
-  n = _checks.positive_int(n_samples, "n_samples")
+  n = _checks.size(n_samples, "n_samples")
   noise = jax.random.uniform(key, mags.shape[:-2] + (n,), mags.dtype, -1.0, 1.0)
   return frequency_filter(noise, magnitudes=mags, window_size=window_size)
 
@@ -510,7 +546,7 @@ def exp_decay_ir(*, gain: ArrayLike, decay: ArrayLike, n_samples: int, key: jax.
   References:
     ``ddsp.effects.ExpDecayReverb`` (Engel et al., 2020).
   """
-  n = _checks.positive_int(n_samples, "n_samples")
+  n = _checks.size(n_samples, "n_samples")
   gain = jnp.asarray(gain, jnp.result_type(gain, float))
   decay = jnp.asarray(decay, jnp.result_type(decay, float))
   for name, v in (("gain", gain), ("decay", decay)):

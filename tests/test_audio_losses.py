@@ -76,6 +76,73 @@ def test_losses_equal_auraloss():
     assert got == pytest.approx(ref, rel=RTOL, abs=1e-6), (name, got, ref)
 
 
+# auraloss's options, on a crop of the batch (2 rows, 4096 samples, one 512-point resolution).
+OPT = dict(fft_size=512, hop_size=128, win_length=400)
+P2, T2 = P[:2, :4096], T[:2, :4096]
+# The phase term on the noise pair: on the speech and music rows low-level bins near the negative
+# real axis fall on either side of ±π by float32 rounding (measured 4.6e-4 relative there).
+PN, TN = P[1:, :4096], T[1:, :4096]  # noisy speech vs speech; noise
+
+
+class _SnappedSTFTLoss(auraloss.freq.STFTLoss):
+  """auraloss's STFTLoss whose phase puts the bins on the negative real axis (within 1e-5 of their
+  frame's largest magnitude: rounding noise) at π, as jaxdsp does; torch.stft's rounding throws them
+  to π or -π at random (the first frame of a centred STFT is real)."""
+
+  def stft(self, x):
+    mag, _ = super().stft(x)
+    s = torch.stft(x, self.fft_size, self.hop_size, self.win_length, self.window, return_complex=True)
+    phase = torch.angle(s)
+    cut = (s.real < 0) & (s.imag.abs() <= 1e-5 * s.abs().amax(-2, keepdim=True))
+    return mag, torch.where(cut, torch.full_like(phase, np.pi), phase)
+
+
+def _chroma_stft_loss(sr, n_bins, **kw):
+  """auraloss 0.4's STFTLoss(scale="chroma") fails to build (its NumPy filterbank is not registered as a
+  tensor); the same module with librosa's chroma filterbank as a tensor."""
+  librosa = pytest.importorskip("librosa")
+  module = auraloss.freq.STFTLoss(scale="mel", sample_rate=sr, n_bins=n_bins, **kw)
+  module.scale = "chroma"
+  module.fb = torch.tensor(librosa.filters.chroma(sr=sr, n_fft=kw["fft_size"], n_chroma=n_bins))
+  return module
+
+
+def _option_references():
+  sr = 22050
+  return {  # name: (auraloss module, jaxdsp keyword arguments, rows)
+      "w_phs": (_SnappedSTFTLoss(**OPT, w_phs=0.5), dict(OPT, w_phs=0.5), -1),
+      "w_phs_only_sum": (_SnappedSTFTLoss(**OPT, w_sc=0.0, w_log_mag=0.0, w_phs=1.0, reduction="sum"),
+                         dict(OPT, w_sc=0.0, w_log_mag=0.0, w_phs=1.0, reduction="sum"), -1),
+      "perceptual_weighting": (auraloss.freq.STFTLoss(**OPT, perceptual_weighting=True, sample_rate=sr),
+                               dict(OPT, perceptual_weighting=True, sample_rate=sr), 2),
+      "scale_invariance": (auraloss.freq.STFTLoss(**OPT, scale_invariance=True), dict(OPT, scale_invariance=True),
+                           1),  # auraloss broadcasts its per-example gain only for one example
+      "chroma": (_chroma_stft_loss(sr, 12, **OPT), dict(OPT, scale="chroma", sample_rate=sr, n_bins=12), 2),
+      "kaiser_eps": (auraloss.freq.STFTLoss(**OPT, window="kaiser_window", eps=1e-4),
+                     dict(OPT, window="kaiser_window", eps=1e-4), 2),
+  }
+
+
+def test_auraloss_options_equal_auraloss():
+  for name, (module, kwargs, rows) in _option_references().items():
+    p, t = (PN[1:], TN[1:]) if rows == -1 else (P2[:rows], T2[:rows])  # -1: the noise pair
+    ref = module(_torch(p), _torch(t)).item()
+    got = float(jd.stft_loss(p, t, **kwargs))
+    assert got == pytest.approx(ref, rel=RTOL), (name, got, ref)
+  # output="full": the loss and the unweighted terms, per resolution (auraloss: lists).
+  kw = dict(fft_sizes=[512, 256], hop_sizes=[128, 64], win_lengths=[400, 256], w_lin_mag=0.5, w_phs=0.1)
+  module = auraloss.freq.MultiResolutionSTFTLoss(**kw, output="full")
+  module.stft_losses = torch.nn.ModuleList(
+      [_SnappedSTFTLoss(f, h, w, w_lin_mag=0.5, w_phs=0.1, output="full") for f, h, w in zip(*list(kw.values())[:3])])
+  ref = module(_torch(PN[1:]), _torch(TN[1:]))  # the noise pair
+  kw_jd = {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
+  got = jd.multi_resolution_stft_loss(PN[1:], TN[1:], **kw_jd, output="full")
+  assert float(got[0]) == pytest.approx(ref[0].item(), rel=RTOL)
+  for term_ref, term in zip(ref[1:], got[1:]):
+    assert term.shape == (2,)
+    np.testing.assert_allclose(term, [v.item() for v in term_ref], rtol=RTOL)
+
+
 def test_reduction_none_is_auraloss_per_example():
   mr = jd.multi_resolution_stft_loss(P, T, reduction="none")
   sisdr = jd.si_sdr(P, T, reduction="none")
@@ -100,6 +167,12 @@ def test_closed_forms():
   noise = np.random.default_rng(0).standard_normal(4096).astype(np.float32)
   assert float(jd.stft_loss(0.5 * noise, noise, w_sc=0.0)) == pytest.approx(np.log(2), rel=1e-5)
   assert float(jd.stft_loss(0.5 * noise, noise, w_log_mag=0.0)) == pytest.approx(0.5, rel=1e-5)
+  # The phase term: 0 for equal signals, and a finite gradient, silence (angle of an exact 0) included.
+  phase = lambda p, t: jd.stft_loss(p, t, fft_size=64, hop_size=16, win_length=64, w_sc=0.0, w_log_mag=0.0,
+                                    w_phs=1.0)
+  assert float(phase(noise[:256], noise[:256])) == 0.0
+  for p in (noise[:256], np.zeros(256, np.float32)):
+    assert np.all(np.isfinite(jax.grad(phase)(p, noise[:256])))
 
 
 def test_feature_loss_mfcc_equals_librosa_distance():
@@ -122,6 +195,12 @@ SMALL = dict(fft_sizes=(64, 128, 32), hop_sizes=(16, 32, 8), win_lengths=(48, 96
 LOSSES = {
     "mrstft": lambda p, t: jd.multi_resolution_stft_loss(p, t, **SMALL),
     "mel": lambda p, t: jd.mel_stft_loss(p, t, sr=8000, fft_size=128, hop_size=32, win_length=128, n_mels=16),
+    # (the phase term jumps by 2π where a bin crosses the negative real axis: not finite-difference
+    # checked; its gradient is checked finite in test_closed_forms. L2: scale invariance brings many
+    # magnitudes close, where an L1 distance has kinks)
+    "options": lambda p, t: jd.stft_loss(p, t, fft_size=64, hop_size=16, win_length=48, w_lin_mag=0.5,
+                                         mag_distance="l2", perceptual_weighting=True, sample_rate=8000,
+                                         scale_invariance=True),
     "si_sdr": jd.si_sdr,
     "snr": jd.snr,
     "esr": jd.esr,
@@ -179,11 +258,31 @@ def test_bad_input_names_the_argument():
   with pytest.raises(ValueError, match="reduction"):
     jd.multi_resolution_stft_loss(p, p, reduction="max")
   with pytest.raises(ValueError, match="window"):
-    jd.stft_loss(p, p, window="kaiser")
+    jd.stft_loss(p, p, window="tukey")
   with pytest.raises(ValueError, match="same length"):
     jd.multi_resolution_stft_loss(p, p, fft_sizes=(512,), hop_sizes=(128, 64), win_lengths=(512,))
-  with pytest.raises(ValueError, match="win_lengths"):
+  with pytest.raises(ValueError, match="win_length"):
     jd.stft_loss(p, p, fft_size=256, win_length=512)
+  with pytest.raises(ValueError, match="win_lengths"):
+    jd.multi_resolution_stft_loss(p, p, fft_sizes=(256,), hop_sizes=(64,), win_lengths=(512,))
+  with pytest.raises(ValueError, match="sample_rate"):
+    jd.stft_loss(p, p, perceptual_weighting=True)
+  with pytest.raises(TypeError, match="perceptual_weighting"):
+    jd.stft_loss(p, p, perceptual_weighting=1, sample_rate=16000)
+  with pytest.raises(TypeError, match="scale_invariance"):
+    jd.stft_loss(p, p, scale_invariance="yes")
+  with pytest.raises(ValueError, match="output"):
+    jd.stft_loss(p, p, output="terms")
+  with pytest.raises(ValueError, match="scale"):
+    jd.stft_loss(p, p, scale="bark", sample_rate=16000, n_bins=8)
+  with pytest.raises(ValueError, match="w_phs"):
+    jd.stft_loss(p, p, w_phs=-1.0)
+  with pytest.raises(ValueError, match="sample_rate"):
+    jd.stft_loss(p, p, scale="mel", n_bins=8, sr=16000, sample_rate=22050)
+  with pytest.raises(ValueError, match="n_mels"):
+    jd.mel_stft_loss(p, p, sr=16000, n_mels=2000)
+  with pytest.raises(ValueError, match="eps"):
+    jd.snr(p, p, eps=0.0)
   with pytest.raises(ValueError, match="longer than fft_size"):
     jd.stft_loss(p[:, :400], p[:, :400])
   with pytest.raises(ValueError, match="mag_distance"):
