@@ -75,3 +75,12 @@ def test_bad_input(mfcc):
     jd.stack_memory(mfcc, delay=0)
   with pytest.raises(ValueError, match="width"):
     jax.jit(lambda m: jd.delta(m, width=2))(mfcc)
+  for fn in (jd.delta, jd.stack_memory):
+    with pytest.raises(ValueError, match="data"):
+      fn(np.where(np.arange(mfcc.size).reshape(mfcc.shape) == 3, np.nan, mfcc))
+    with pytest.raises(TypeError, match="data"):
+      fn("abc")
+  with pytest.raises(ValueError, match="n_steps"):
+    jd.stack_memory(mfcc, n_steps=2**40)
+  with pytest.raises(ValueError, match="delay"):
+    jd.stack_memory(mfcc, delay=2**40)
