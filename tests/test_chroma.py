@@ -104,15 +104,15 @@ def test_jit_vmap_grad(clips):
   loop = np.stack([np.asarray(f(row)) for row in batch])
   np.testing.assert_allclose(f(batch), loop, atol=1e-6)
   np.testing.assert_allclose(jax.jit(jax.vmap(f))(jnp.asarray(batch)), loop, atol=1e-6)
-  g = jax.grad(lambda y: jnp.sum(f(y) ** 2))(jnp.asarray(batch[0]))
+  # chroma_stft's and tonnetz's gradients in one compile (chroma_cqt's is the CQT's, checked in test_cqt.py)
+  g = jax.grad(lambda y: jnp.sum(f(y) ** 2) + jnp.sum(jd.tonnetz(chroma=f(y)) ** 2))(jnp.asarray(batch[0]))
   assert np.all(np.isfinite(np.asarray(g))) and float(jnp.abs(g).max()) > 0
-  # (chroma_cqt's gradient is the CQT's, checked in test_cqt.py)
-  g = jax.grad(lambda y: jnp.sum(jd.tonnetz(chroma=f(y)) ** 2))(jnp.asarray(batch[0]))
-  assert np.all(np.isfinite(np.asarray(g)))
   # one estimate per example, each librosa's for that example alone
-  np.testing.assert_allclose(jd.estimate_tuning(batch, sr=SR), [librosa.estimate_tuning(y=r, sr=SR) for r in batch],
+  kw = dict(sr=SR, n_fft=512, hop_length=128)
+  np.testing.assert_allclose(jd.estimate_tuning(batch, **kw), [librosa.estimate_tuning(y=r, **kw) for r in batch],
                              atol=1e-6)
-  # tuning=None is traced for chroma_stft: under jit and vmap, each example with its own estimate, as librosa's
+  # tuning=None is traced for chroma_stft (estimate_tuning in JAX): under jit and vmap, each example with its own
+  # estimate, as librosa's for that example alone
   est = lambda y: jd.chroma_stft(y, sr=SR, n_fft=512, hop_length=128)  # noqa: E731
   ref = np.stack([librosa.feature.chroma_stft(y=r, sr=SR, n_fft=512, hop_length=128) for r in batch])
   assert len({librosa.estimate_tuning(S=np.abs(librosa.stft(r, n_fft=512, hop_length=128)) ** 2, sr=SR)

@@ -84,7 +84,7 @@ def test_chroma_vqt_matches_librosa(clips, clip):
 
 def test_chroma_vqt_transforms_and_bad_input(clips):
   y = clips["music_22k"][:2048]
-  kw = dict(sr=SR, intervals="pythagorean", fmin=440.0, n_octaves=2, norm=2)
+  kw = dict(sr=SR, intervals="pythagorean", fmin=880.0, n_octaves=1, norm=2)
   f = lambda x: jd.chroma_vqt(x, **kw)  # noqa: E731
   batch_ = np.stack([y, clips["speech_22k"][:2048]])
   loop = np.stack([np.asarray(f(r)) for r in batch_])
