@@ -257,8 +257,9 @@ def sinusoidal_synth(frequencies: ArrayLike, *, amplitudes: ArrayLike, sr: float
     ``(..., n_samples)``.
 
   Raises:
-    ValueError: mismatched frame counts, bad ``sr``/``n_samples``/``upsample_method``.
-    TypeError: non-floating input.
+    ValueError: mismatched frame counts, bad ``sr``/``n_samples``/``upsample_method``, NaN/inf in
+      host ``initial_phases``.
+    TypeError: non-floating input, non-numeric ``initial_phases``.
 
   Examples:
     >>> import jaxdsp as jd
@@ -280,6 +281,7 @@ def sinusoidal_synth(frequencies: ArrayLike, *, amplitudes: ArrayLike, sr: float
                      f"{amplitudes.shape}")
   n = _n_samples(n_samples, frequencies.shape[-1])
   _to_audio_rate(frequencies, n, None, "frequencies")
+  _checks.numbers(initial_phases, "initial_phases")  # real numbers, finite where on the host
   phi0 = jnp.asarray(initial_phases, frequencies.dtype)[..., None] / (2 * jnp.pi)
   return _sinusoidal(frequencies, amplitudes, phi0, sr=sr, n=n, method=upsample_method)
 

@@ -80,3 +80,14 @@ def test_bad_input():
     jd.clicks(times=[0.1], click_duration=0)
   with pytest.raises(TypeError, match="click"):
     jd.clicks(times=[0.1], click=np.ones(10, np.int16))
+  # Sizes past int32 and non-finite phases are refused before anything is allocated or traced.
+  with pytest.raises(ValueError, match="length"):
+    jd.tone(440.0, length=2**40)
+  with pytest.raises(ValueError, match="duration"):
+    jd.chirp(fmin=10.0, fmax=100.0, duration=1e30)
+  with pytest.raises(ValueError, match="length"):
+    jd.clicks(times=[0.1], length=2**40)
+  with pytest.raises(TypeError, match="phi"):
+    jd.chirp(fmin=10.0, fmax=100.0, length=10, phi=float("nan"))
+  with pytest.raises(TypeError, match="phi"):
+    jd.tone(440.0, length=10, phi=float("inf"))

@@ -306,6 +306,12 @@ def test_bad_input_names_the_argument():
     jd.reverb(np.zeros(10, np.float32), ir=np.ones(3, np.int32))
   with pytest.raises(ValueError, match="n_samples"):
     jd.exp_decay_ir(gain=1.0, decay=1.0, n_samples=-5, key=jax.random.key(0))
+  with pytest.raises(ValueError, match="n_samples"):  # past int32: refused before allocating
+    jd.harmonic_synth(f0, amplitudes=amps, sr=SR, n_samples=2**40)
+  with pytest.raises(ValueError, match="n_samples"):
+    jd.filtered_noise(np.ones((9, 4), np.float32), n_samples=2**40, key=jax.random.key(0))
+  with pytest.raises(ValueError, match="initial_phases"):
+    jd.sinusoidal_synth(amps * 440, amplitudes=amps, sr=SR, initial_phases=np.array([0.0, np.nan]))
   # Checks run at trace time: the same errors under jit.
   with pytest.raises(ValueError, match="amplitudes"):
     jax.jit(lambda f: jd.harmonic_synth(f, amplitudes=np.ones((2, 5), np.float32), sr=SR))(f0)
