@@ -124,6 +124,8 @@ def test_constant_q_features_in_the_registry(clips, tmp_path):
     np.testing.assert_allclose(got[:, :-24], want[:, :-24], atol=5e-4, err_msg=name)
   with pytest.raises(ValueError, match="pad_mode"):
     jd.features(y, sr=SR, names=("chroma_cqt",), pad_mode="reflect")
+  with pytest.raises(ValueError, match="hop_length"):
+    jd.features(y, sr=SR, names=("tonnetz",), n_fft=512, hop_length=512)
   # jaxdsp extract: a 3 s file in pieces and the 1 s clip in a batch (zero rows past its end) equal features() on
   # each file alone (the pieces' raw values, the signal's hop blocks, are stitched and finished over the file)
   long_y = np.concatenate([y, clips["speech_22k"], y[::-1]])

@@ -234,6 +234,9 @@ def _signal_blocks(y, spec, cfg):
     raise ValueError(f"the constant-Q features (chroma_cqt, chroma_cens, tonnetz) need pad_mode='constant' (their "
                      f"filters read zeros past the signal's ends, as jaxdsp.cqt does), got pad_mode={spec.pad_mode!r}")
   hop, n = spec.hop_length, y.shape[-1]
+  if hop > spec.n_fft - spec.n_fft // 2:  # a piece of a long file holds n_fft + (frames - 1) · hop samples
+    raise ValueError(f"the constant-Q features need hop_length <= n_fft - n_fft // 2 = "
+                     f"{spec.n_fft - spec.n_fft // 2}, got hop_length={hop}")
   off = 0 if spec.center else spec.n_fft // 2
   n_frames = 1 + n // hop if spec.center else 1 + (n - spec.n_fft) // hop
   end = off + n_frames * hop
