@@ -3,9 +3,8 @@
 Layout: ``S`` is ``(..., n_freq, n_frames)`` (time last; any leading batch axes), smoothed along
 ``axis`` (default -1). Unlike the learnable :class:`jaxdsp.nn.PCEN` module (positive parameters by
 construction), this function follows ``librosa.pcen`` exactly, including ``gain = 0``, ``bias = 0``
-and ``power = 0`` and the optional max-filtered reference. The first-order IIR smoother runs in
-matrix form (blocks of frames filtered by one matrix product, the state carried across blocks by a
-second, small one: no sequential loop over frames); everything is differentiable in ``S`` (with
+and ``power = 0`` and the optional max-filtered reference. The first-order IIR smoother runs as a
+``lax.scan`` over frames inside one jitted pass; everything is differentiable in ``S`` (with
 ``bias = 0``, zeros in ``S`` give a NaN gradient, as ``log(0)`` enters the formula).
 """
 
@@ -43,45 +42,20 @@ def _max_filter(x: jax.Array, size: int, axis: int) -> jax.Array:
   return jnp.moveaxis(out, -1, axis)
 
 
-_BLOCK = 32  # frames per block of the smoother's matrix form
-
-
-@functools.lru_cache(maxsize=64)
-def _smoother_mats(b: float, block: int, n_blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-  """Float64 matrices of the first-order smoother ``M[t] = b·x[t] + a·M[t - 1]`` (``a = 1 - b``) in
-  blocks of ``block`` frames: within a block ``K[i, j] = b·a^(i - j)`` (``j <= i``) and ``p[i] = a^i``
-  (the state's weight); across blocks ``C[k, j] = a^(block·(k - 1 - j))`` (``j < k``) and
-  ``q[k] = a^(block·k)``."""
-  a = 1.0 - b
-  i = np.arange(block)
-  d = i[:, None] - i[None, :]
-  with np.errstate(under="ignore"):
-    K = np.where(d >= 0, b * a ** np.maximum(d, 0), 0.0)
-    p = a ** i
-    k = np.arange(n_blocks)
-    e = k[:, None] - 1 - k[None, :]
-    C = np.where(e >= 0, a ** (block * np.maximum(e, 0).astype(float)), 0.0)
-    q = a ** (block * k.astype(float))
-  return K, p, C, q
-
-
 def _smoother(x: jax.Array, z: jax.Array, b: float) -> tuple[jax.Array, jax.Array]:
-  """scipy's ``lfilter([b], [1, b - 1], x, zi=z)`` along the last axis (``M[t] = b·x[t] + z``,
-  ``z <- (1 - b)·M[t]``) in matrix form: blocks of ``_BLOCK`` frames are filtered from a zero state
-  by one matrix product, then each block's incoming state (a second, small product over blocks) adds
-  ``a^i·z``. Parallel (no sequential loop over frames) and linear (exact gradients). Returns
-  ``(M, final z)``."""
-  n = x.shape[-1]
-  L = min(_BLOCK, n)
-  nb = -(-n // L)
-  K, p, C, q = (jnp.asarray(m, x.dtype) for m in _smoother_mats(float(b), L, nb))
-  xb = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, nb * L - n)]).reshape(x.shape[:-1] + (nb, L))
-  hi = jax.lax.Precision.HIGHEST
-  local = jnp.einsum("...kj,ij->...ki", xb, K, precision=hi)  # each block from a zero state
-  w = (1.0 - b) * local[..., -1]  # the state each block leaves on its own
-  z_in = jnp.einsum("...j,kj->...k", w, C, precision=hi) + z[..., None] * q  # state entering each block
-  out = (local + z_in[..., None] * p).reshape(x.shape[:-1] + (nb * L,))[..., :n]
-  return out, (1.0 - b) * out[..., -1]
+  """scipy's ``lfilter([b], [1, b - 1], x, zi=z)`` along the last axis: ``M[t] = b·x[t] + z``,
+  ``z <- (1 - b)·M[t]``, as a ``lax.scan`` over frames (each step one element-wise pass over the
+  other axes). Returns ``(M, final z)``.
+
+  Measured on CPU inside the one jitted PCEN pass, this beats the parallel forms: a blocked matrix
+  form (within-block products, the state carried across blocks) ran 2.5× slower there, XLA fusing the
+  compressive nonlinearity into the product's sliced output; ``lax.associative_scan`` was no faster."""
+  def step(state, frame):
+    out = b * frame + state
+    return (1.0 - b) * out, out
+
+  z_last, out = jax.lax.scan(step, z, jnp.moveaxis(x, -1, 0))
+  return jnp.moveaxis(out, 0, -1), z_last
 
 
 @functools.partial(jax.jit, static_argnames=("b", "gain", "bias", "power", "eps", "max_size", "axis", "max_axis"))

@@ -3,8 +3,7 @@
 Tolerance: within 1e-5 of max|P| for every variant (float32 scan vs librosa's float64 lfilter on a
 float32 input; measured ≤ 3e-6), including ``gain = 0``, ``bias = 0``, ``power = 0``, the
 max-filtered reference, a given ``zi`` and other powers (0.25, 1, 2); the final state ``zf`` within
-1e-6 relative. The smoother runs in blocked matrix form; the parity holds on a 200+-frame clip
-(several blocks).
+1e-6 relative.
 """
 
 import jax
