@@ -14,8 +14,10 @@ its signature (the first parameter's name says what the input is; ``_SMALL`` shr
 Each outcome is one of: a ``ValueError``/``TypeError`` whose message names the argument (``error``),
 a result whose values are all finite (``finite``), or anything else (``other``: another exception, an
 error not naming the argument, NaN/inf in the result, a result of more than ``_MAX_RESULT`` values,
-more than ``_TIMEOUT_S`` seconds). The CI test runs one pytest test per module (so ``pytest -n``
-spreads them) and asserts that there is no ``other`` outside ``_KNOWN_OTHER``.
+more than ``_TIMEOUT_S`` seconds to trace, more than ``_RUN_TIMEOUT_S`` to compile and run a call).
+The CI test runs one pytest test per module (so ``pytest -n`` spreads them): it checks that each
+function's valid grid call works, then runs the grid and asserts that there is no ``other`` outside
+``_KNOWN_OTHER``.
 
 How a case is evaluated (the rule that keeps the grid both cheap and honest):
 
@@ -61,7 +63,8 @@ import pytest
 import jaxdsp as jd
 
 _NOT_DSP = {"load", "save", "example"}  # file I/O: tests/test_io.py covers their bad input
-_TIMEOUT_S = 10.0  # generous: CI runs two workers on two shared cores
+_TIMEOUT_S = 10.0  # a trace taking longer hangs on a size it should have refused
+_RUN_TIMEOUT_S = 60.0  # a call compiles: pyin's first compile takes 8 s on a loaded 2-core machine
 _MAX_RESULT = 2**24  # a result of more values than this from a tiny input is a size check that is missing
 _N = 256
 _RNG = np.random.default_rng(0)
@@ -328,7 +331,7 @@ def _outcome(eager, argname: str, traced=None, *, nonfinite_ok: tuple[int, ...] 
     outcome = _classify(traced, argname, traced=True)
     if outcome[0] != "accepted":
       return outcome
-  return _classify(eager, argname, nonfinite_ok=nonfinite_ok)
+  return _classify(eager, argname, nonfinite_ok=nonfinite_ok, timeout_s=_RUN_TIMEOUT_S)
 
 
 def _input_cases(value: Any, kind: str) -> list[tuple[str, Any]]:
@@ -431,9 +434,10 @@ def _is_first(fn, name):
   return first is not None and first.name == name
 
 
-def test_every_public_function_has_a_valid_grid_call():
-  # Traced only (jax.eval_shape, nothing compiled) where the function traces; host functions run.
-  for name in dsp_functions():
+def check_valid_calls(names) -> None:
+  """Every function's valid grid call works: traced only (``jax.eval_shape``, nothing compiled) where the
+  function traces; host functions run."""
+  for name in names:
     fn = getattr(jd, name)
     args, kwargs, inputs = base_call(name)
     if inputs and inputs[0][2] in ("array", "complex") and _traces(_caller(fn, args, kwargs, inputs[0][0]),
@@ -441,6 +445,10 @@ def test_every_public_function_has_a_valid_grid_call():
       continue
     outcome = _classify(lambda: fn(*args, **kwargs), "", timeout_s=60.0)
     assert outcome[0] == "finite", f"{name}: the grid's valid call fails ({outcome[1]}); add a _REQUIRED row"
+
+
+def test_every_public_function_is_in_the_grid():
+  assert len(dsp_functions()) > 150 and {module_of(n) for n in dsp_functions()} == set(grid_modules())
 
 
 def test_known_other_cases_name_existing_functions():
@@ -451,7 +459,9 @@ def test_known_other_cases_name_existing_functions():
 
 @pytest.mark.parametrize("module", grid_modules())
 def test_bad_input_grid_has_only_clear_errors_or_finite_results(module):
-  counts, others = run_grid(only={n for n in dsp_functions() if module_of(n) == module})
+  names = [n for n in dsp_functions() if module_of(n) == module]
+  check_valid_calls(names)
+  counts, others = run_grid(only=set(names))
   assert counts["error"] + counts["finite"] > 0
   labels = {o.split(": ", 1)[0] for o in others}
   fixed = {k for k in _KNOWN_OTHER if module_of(k.split("(")[0]) == module} - labels
