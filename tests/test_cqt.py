@@ -180,8 +180,11 @@ def test_one_kernel_and_halfband_against_librosa(clips):
   y = clips["music_22k"]
   ref = librosa.cqt(y, sr=SR)
   fast = np.asarray(jd.cqt(y, sr=SR, res_type="halfband"))
+  ji5 = dict(sr=SR, fmin=220.0, n_bins=24, intervals="ji5")
   with jd._core.force_layout(cpu=False):  # the accelerators' one-kernel computation, on CPU
     one = np.asarray(jd.cqt(y, sr=SR))
+    V = np.asarray(jd.vqt(y[: SR // 2], **ji5))  # an interval set (measured 5.8e-4)
+  assert _rel(V, librosa.vqt(y[: SR // 2], **ji5)) <= 1e-2
   for ours in (fast, one):
     assert ours.shape == ref.shape
     assert _rel(ours, ref) <= 1e-2
