@@ -207,7 +207,8 @@ def yin_soft(y: ArrayLike, *, fmin: float, fmax: float, sr: float = 22050, frame
     temperature = _checks.positive_number(temperature, "temperature")
   if isinstance(lag_penalty, (int, float, np.integer, np.floating)):
     lag_penalty = _checks.positive_number(lag_penalty, "lag_penalty", allow_zero=True)
-  return _yin_soft(y, jnp.asarray(temperature, y.dtype), jnp.asarray(lag_penalty, y.dtype), sr=sr, frame_length=frame_length, hop_length=hop_length,
+  return _yin_soft(y, jnp.asarray(temperature, y.dtype), jnp.asarray(lag_penalty, y.dtype), sr=sr,
+                   frame_length=frame_length, hop_length=hop_length,
                    center=bool(center), pad_mode=pad_mode, min_period=min_period, max_period=max_period)
 
 

@@ -9,7 +9,7 @@ its signature (the first parameter's name says what the input is; ``_SMALL`` shr
   an empty array, a 0-d scalar, an integer, complex or string value, and host (NumPy) arrays holding
   NaN or inf;
 * each int option set to 0, -1, 2**40, ``"8"`` or 2.5, each float option to 0, -1, NaN, inf or
-  ``"8"``.
+  ``"8"`` (a value equal to the option's default is skipped: it is no bad input).
 
 Each outcome is one of: a ``ValueError``/``TypeError`` whose message names the argument (``error``),
 a result whose values are all finite (``finite``), or anything else (``other``: another exception, an
@@ -140,7 +140,8 @@ _INPUTS: dict[str, tuple[Any, str]] = {
 _INPUT_OF_FUNCTION: dict[str, tuple[Any, str]] = {
     "sinusoidal_synth": (np.array([[440.0] * 4, [880.0] * 4], np.float32), "array"),
 }
-_POSITIONAL_EXTRA = {"get_window": (16,), "perceptual_weighting": (np.linspace(10.0, 4000.0, 33),)}  # further positional arguments of the valid call
+# Further positional arguments of the valid call.
+_POSITIONAL_EXTRA = {"get_window": (16,), "perceptual_weighting": (np.linspace(10.0, 4000.0, 33),)}
 # Required keyword-only options of functions not in _REQUIRED, by name (a function needing one that is
 # missing here has no valid grid call: test_every_public_function_has_a_valid_grid_call names it).
 _REQUIRED_BY_NAME: dict[str, Any] = {"fmin": 100.0, "fmax": 1000.0, "sr": 8000, "sample_rate": 8000, "size": _N + 8,
@@ -419,6 +420,8 @@ def run_grid(only: Any = None, verbose: bool = False) -> tuple[collections.Count
       if kind is None:
         continue
       for bad in _INT_VALUES if kind == "int" else _FLOAT_VALUES:
+        if type(bad) is type(p.default) and bad == p.default:
+          continue  # the option's default (e.g. tuning=0.0, norm=inf) is no bad input
         kw = dict(kwargs, **{p.name: bad})
         eager = lambda: fn(*args, **kw)
         traced = None
