@@ -156,12 +156,14 @@ def _frames(y: jax.Array, start: int, length: int, hop: int, n_frames: int) -> j
   return jnp.concatenate([blocks[:, j:j + n_frames] for j in range(q)], axis=-1)[..., :length]
 
 
-def _spectrum(y: jax.Array, fft_size: int, hop_size: int, win_length: int, window: str) -> jax.Array:
+def _spectrum(y: jax.Array, fft_size: int, hop_size: int, win_length: int, window: str,
+              phase: bool = True) -> jax.Array:
   """``torch.stft`` of ``(b, n)`` as ``(b, n_frames, n_freq)`` (complex).
 
   ``center=True`` with reflect padding of ``fft_size // 2`` and the window zero-padded to
   ``fft_size`` in the middle (torch's defaults). Only the window's non-zero span is framed; the
-  phase is referred back to the padded frame's start (a factor ``exp(-2πi·k·offset/fft_size)``).
+  phase is referred back to the padded frame's start (a factor ``exp(-2πi·k·offset/fft_size)``,
+  skipped when only the magnitude is needed: ``phase=False``).
   """
   pad = fft_size // 2
   y = jnp.pad(y, [(0, 0), (pad, pad)], mode="reflect")
@@ -169,7 +171,7 @@ def _spectrum(y: jax.Array, fft_size: int, hop_size: int, win_length: int, windo
   offset = (fft_size - win_length) // 2
   frames = _frames(y, offset, win_length, hop_size, n_frames)
   spec = jnp.fft.rfft(frames * jnp.asarray(_window(window, win_length), y.dtype), n=fft_size)
-  if offset:
+  if offset and phase:
     k = np.arange(fft_size // 2 + 1)
     spec = spec * jnp.asarray(np.exp(-2j * np.pi * k * offset / fft_size), spec.dtype)
   return spec
@@ -196,8 +198,8 @@ def _stft_terms(x: jax.Array, y: jax.Array, *, fft_size: int, hop_size: int, win
   """One resolution's (sc, log_mag, lin_mag, phs) terms of flattened ``(b, n)`` inputs, reduced as
   ``reduction`` (a term whose weight is 0 is 0, as auraloss)."""
   w_sc, w_log_mag, w_lin_mag, w_phs = weights
-  xs = _spectrum(x, fft_size, hop_size, win_length, window)
-  ys = _spectrum(y, fft_size, hop_size, win_length, window)
+  xs = _spectrum(x, fft_size, hop_size, win_length, window, bool(w_phs))
+  ys = _spectrum(y, fft_size, hop_size, win_length, window, bool(w_phs))
   xm = jnp.sqrt(jnp.maximum(jnp.square(xs.real) + jnp.square(xs.imag), eps))
   ym = jnp.sqrt(jnp.maximum(jnp.square(ys.real) + jnp.square(ys.imag), eps))
   if fb is not None:
