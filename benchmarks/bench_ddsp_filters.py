@@ -6,12 +6,16 @@ run on the same float32 batches: [32, 4096] and [32, 441000] (10 s at 44.1 kHz),
 * jaxdsp: ``jax.jit(lambda x, b, a: jd.lfilter(x, b=b, a=a))``; backward is
   ``jax.jit(jax.grad(loss, argnums=(0, 1, 2)))`` of ``sum(y * w)`` (gradients for the signal and both
   coefficient vectors), timed as forward+backward.
-* scipy: ``scipy.signal.lfilter(b, a, x)`` on the float32 batch (scipy has no gradient).
+* scipy: ``scipy.signal.lfilter(b, a, x)`` on the float32 batch. scipy has no gradient; its
+  "fwd+adj" column is the least a hand-written scipy backward costs: the forward call plus the adjoint
+  filter on the time-reversed cotangent (a second ``lfilter``), coefficient correlations not counted.
+* jaxdsp forward mode: ``jax.jvp`` with tangents for ``x``, ``b`` and ``a`` (primal and tangent output).
 * torchaudio: ``lfilter(x, a, b, clamp=False)`` forward, and ``loss.backward()`` with ``x``, ``a``,
   ``b`` requiring grad (``torch.set_num_threads(--torch-threads)``, default 1 as in PR #3831, which
   reports 2.6 ms forward and 6.6 ms backward at [32, 4096] on one thread).
 
-Each time is the median of ``--repeats`` calls after a warm-up (compilation excluded). Ratios are
+torchaudio has no CPU wheel for torch 2.13 (its newest, 2.11, fails to load its library against torch
+2.13), so where it is missing scipy is the bar. Each time is the median of ``--repeats`` calls after a warm-up (compilation excluded). Ratios are
 jaxdsp's time over the other's (< 1: jaxdsp faster).
 
     python benchmarks/bench_ddsp_filters.py            # both shapes
@@ -62,9 +66,14 @@ def main():
     bwd = jax.jit(jax.grad(lambda x, b, a, w: jnp.sum(jd.lfilter(x, b=b, a=a) * w), argnums=(0, 1, 2)))
     t_fwd = median_time(lambda: fwd(xj, bj, aj).block_until_ready(), args.repeats, warmup=True)
     t_bwd = median_time(lambda: jax.block_until_ready(bwd(xj, bj, aj, w)), args.repeats, warmup=True)
+    jvp = jax.jit(lambda x, b, a: jax.jvp(lambda x, b, a: jd.lfilter(x, b=b, a=a), (x, b, a), (x, b, a)))
+    t_jvp = median_time(lambda: jax.block_until_ready(jvp(xj, bj, aj)), args.repeats, warmup=True)
     t_sp = median_time(lambda: ss.lfilter(b, a, x), args.repeats, warmup=True)
+    wn = np.asarray(w)
+    t_spa = median_time(lambda: (ss.lfilter(b, a, x), ss.lfilter(b, a, wn[:, ::-1])), args.repeats, warmup=True)
     print(f"[{shape[0]}, {shape[1]}]  jaxdsp fwd {t_fwd * 1e3:8.2f} ms   fwd+bwd {t_bwd * 1e3:8.2f} ms   "
-          f"scipy fwd {t_sp * 1e3:8.2f} ms   jaxdsp/scipy fwd {t_fwd / t_sp:5.2f}x")
+          f"jvp {t_jvp * 1e3:8.2f} ms   scipy fwd {t_sp * 1e3:8.2f} ms   fwd+adj {t_spa * 1e3:8.2f} ms   "
+          f"jaxdsp/scipy fwd {t_fwd / t_sp:5.2f}x   fwd+bwd {t_bwd / t_spa:5.2f}x")
     if torch is None:
       print("  torchaudio: not installed (PR #3831 reports 2.6 ms fwd, 6.6 ms bwd at [32, 4096], one thread)")
       continue

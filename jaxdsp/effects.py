@@ -165,8 +165,10 @@ def compressor(x: ArrayLike, *, sample_rate: float, threshold_db: ArrayLike = -2
   gain falls (``G[n] < g[n-1]``) and ``α_release`` otherwise, ``α = exp(-1 / (τ · sample_rate))``
   (Giannoulis et al.'s branching one-pole smoother in the dB domain); output
   ``y = x · 10^((g + makeup_db) / 20)``. Differentiable in every parameter and the signal (the
-  branch choice itself has zero gradient). The smoother is a nonlinear recursion and runs as a
-  sequential ``lax.scan`` over time.
+  branch choice itself has zero gradient). The smoother is a nonlinear recursion (which coefficient
+  applies depends on the previous output), so it has no associative or chunked form that is exact
+  (compositions of its two-piece maps do not stay two-piece) and runs as a sequential ``lax.scan`` over
+  time.
 
   Args:
     x: ``(..., n_samples)`` signal.
@@ -174,7 +176,7 @@ def compressor(x: ArrayLike, *, sample_rate: float, threshold_db: ArrayLike = -2
     threshold_db, ratio, knee_db: the static curve (see :func:`compressor_gain_db`).
     attack_ms, release_ms: smoother time constants in milliseconds (> 0).
     makeup_db: gain added after compression.
-    eps: floor inside the logarithm.
+    eps: floor inside the logarithm (> 0).
 
   Returns:
     ``(..., n_samples)``.
@@ -186,6 +188,7 @@ def compressor(x: ArrayLike, *, sample_rate: float, threshold_db: ArrayLike = -2
   """
   x = _checks.as_signal(x, "x")
   sr = _checks.sample_rate(sample_rate, "sample_rate")
+  eps = _param(eps, "eps", x.dtype, min_value=0.0, strict=True)
   level = 20.0 * jnp.log10(jnp.abs(x) + eps)
   g_static = compressor_gain_db(level, threshold_db=_b(threshold_db), ratio=_b(ratio), knee_db=_b(knee_db))
   att = _param(attack_ms, "attack_ms", x.dtype, min_value=0.0, strict=True)

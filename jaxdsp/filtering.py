@@ -8,34 +8,32 @@ and are differentiable like the signal.
 
 How the recursion runs (a chunked scan). ``y = (B/A) x`` is split into its FIR part ``v = b * x``
 (shifted sums, or an FFT convolution for long ``b``) and its all-pole part
-``y[n] = v[n] - Σ_k a_k y[n-k]``. The signal is cut into blocks of ``T`` samples (64 for orders 1–2,
-128 up to order 32, ``4 N`` rounded up to a power of two above); every block is filtered from a zero state at
-once, by one matrix product with the ``T × T`` Toeplitz matrix of the impulse response ``h``
-(``h`` itself from a ``T``-step recursion); the block-end states are carried across blocks
-(``s_j = M s_{j-1} + l_j``, the only sequential part: ``n_samples / T`` steps on ``N``-vectors); each
-block then gets its zero-input response to the state it inherits, as ``h`` convolved with the
-``N``-sample excitation ``e[m] = -Σ_{k>m} a_k y[m-k]`` that the state is equivalent to. Finally one
-step of iterative refinement filters the residual of the difference equation (computed directly)
-and adds it. Working through ``h`` and ``e`` rather than powers of the companion matrix, plus the
-refinement, keeps the float32 error at the level of scipy's own sequential float32 recursion for
-the Butterworth/Chebyshev designs of order 1–8 and low-frequency biquads in the tests (powers of the
-companion matrix, or an associative scan over it, lose three to four digits at order 8). High-order
-transfer functions with poles close together (a 6th-order Butterworth at 0.05 × Nyquist) are
-ill-conditioned in float32 for any method, scipy's included (2.9e-2 relative error there): use
+``y[n] = v[n] - Σ_k a_k y[n-k]``. Each signal row is cut into blocks (about 2048 rows × blocks in
+all, no block shorter than 32 samples, ``32 · order`` above order 2) and every block runs the plain
+sequential recursion side by side with the others, time-major, so each scan step is one vector
+operation over all blocks. Pass 1 runs each block from a zero state and keeps its end state ``l_j``;
+the block-end states are carried across blocks, ``s_j = M s_{j-1} + l_j`` (``M`` the block's
+zero-input transition, from the same recursion; ``n_samples / T`` tiny steps, in double-float
+arithmetic because the states of a lightly damped low-frequency filter are nearly collinear);
+pass 2 reruns each block from its true start state and keeps the outputs. Both passes are the
+sequential recursion itself, so the float32 error is that of scipy's sequential float32 filter
+(measured within 0.6–2.6× of it for Butterworth/Chebyshev orders 1–8 and low-frequency biquads).
+High-order transfer functions with poles close together (a 6th-order Butterworth at 0.05 × Nyquist)
+are ill-conditioned in float32 for any method, scipy's included (2.9e-2 relative error there): use
 :func:`sosfilt`, or float64.
 
-The gradient is a custom VJP: the adjoint of an all-pole filter is the same filter run backwards in
-time on the cotangent, and ``∂L/∂a_k = -Σ_n u[n] y[n-k]`` with ``u`` that adjoint output, so the
-backward pass is as parallel and as stable as the forward one. Reverse mode only: ``jax.jvp`` and
-``jax.jacfwd`` through the recursion are not supported.
+Derivatives: the all-pole part is ``lax.custom_linear_solve`` of the banded lower-triangular
+system ``A y = v``, so forward mode (``jax.jvp``, ``jax.jacfwd``: ``ẏ = A⁻¹ (v̇ - Ȧ y)``) and reverse
+mode (by transposition: the cotangent through ``A⁻ᵀ``, the same filter run backwards in time, and
+``∂L/∂a_k = -Σ_n u[n] y[n-k]``) both work, and every solve in them is the chunked scan, as parallel
+and as stable as the forward pass. The same holds for :func:`time_varying_allpole` (its block
+transitions differ from block to block and come from ``order`` extra lanes in pass 1).
 
 Compare ``scipy.signal.lfilter``, ``sosfilt``, ``filtfilt``, ``lfilter_zi``, ``fftconvolve``.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from typing import Any
 
 import jax
@@ -48,7 +46,6 @@ from jaxdsp import _core
 
 __all__ = ["fftconvolve", "filtfilt", "fir_filter", "lfilter", "lfilter_zi", "sosfilt", "time_varying_allpole"]
 
-_REFINE = 1
 _FIR_DIRECT_MAX = 32  # numerator taps up to which the FIR part is a sum of shifted products
 
 
@@ -106,129 +103,196 @@ def _shift(x: jax.Array, k: int) -> jax.Array:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# the all-pole core (block-parallel, custom VJP)
+# the all-pole core (chunked scan; custom linear solve for forward and reverse mode)
 # ----------------------------------------------------------------------------------------------------------------
 
-
-def _block_size(n_order: int) -> int:
-  if n_order <= 2:
-    return 64  # biquads: measured as accurate as 128 after refinement, half the flops
-  return max(128, 1 << math.ceil(math.log2(4 * n_order)))
+_LANES = 2048  # parallel recursions a chunked scan aims for (batch rows × blocks)
+_MIN_BLOCK = 32  # shortest block per pole: shorter blocks of high orders lose float32 digits in the carried states
+_UNROLL = 8
 
 
-def _impulse_response(a: jax.Array, length: int) -> jax.Array:
-  """``h[t]`` of ``1 / (1 + Σ a_k z^-k)`` for ``t < length``; ``a`` is ``(Ba, N)`` -> ``(Ba, length)``."""
+def _n_blocks(bsz: int, length: int, order: int) -> int:
+  """Blocks per row: enough for ``~_LANES`` parallel recursions, none shorter than ``_MIN_BLOCK · max(order, 1)``
+  samples (orders 1-2: 32). The block transition of an order-8 filter over 32 samples has entries far larger
+  than the signal (a transient from a unit start state) and costs 2 digits in float32; from ``32 · order``
+  samples on it has decayed, and the error equals scipy's (measured, Butterworth/Chebyshev orders 3-8)."""
+  return max(1, min(-(-_LANES // bsz), length // (_MIN_BLOCK * max(order, 1))))
+
+
+def _recursion(vt: jax.Array, coef: Any, hist0: tuple[jax.Array, ...], *, outputs: bool):
+  """The sequential all-pole recursion ``y_t = v_t - Σ_k c_k hist_k`` over the leading (time) axis of ``vt``.
+
+  ``vt`` is ``(T, W, ...)`` (``W`` independent lanes); ``coef`` is a tuple of ``N`` scalars or lane arrays
+  (constant coefficients) or one ``(T, N, W, ...)`` array (time-varying); ``hist0`` the ``N`` previous
+  outputs ``(y[-1], ..., y[-N])`` per lane. Returns the final history and, with ``outputs``, ``y`` (``(T, W, ...)``).
+  """
+  n = len(hist0)
+  varying = not isinstance(coef, tuple)
+
+  def step(hist, inp):
+    vt_, cs = inp if varying else (inp, coef)
+    y = vt_
+    for k in range(n):
+      y = y - cs[k] * hist[k]
+    return (y,) + hist[:-1], (y if outputs else None)
+
+  return jax.lax.scan(step, hist0, (vt, coef) if varying else vt, unroll=_UNROLL)
+
+
+def _two_sum(x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+  s = x + y
+  yy = s - x
+  return s, (x - (s - yy)) + (y - yy)
+
+
+def _split(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+  c = (4097.0 if x.dtype == jnp.float32 else 134217729.0) * x  # 2^12 + 1, 2^27 + 1 (Dekker)
+  hi = c - (c - x)
+  return hi, x - hi
+
+
+def _dd_add(x: tuple, y: tuple) -> tuple[jax.Array, jax.Array]:
+  """Double-float sum of two (hi, lo) pairs (Dekker / Knuth error-free transforms)."""
+  s, e = _two_sum(x[0], y[0])
+  return _two_sum(s, e + x[1] + y[1])
+
+
+def _dd_mul(x: tuple, y: tuple) -> tuple[jax.Array, jax.Array]:
+  """Double-float product of two (hi, lo) pairs."""
+  p = x[0] * y[0]
+  xh, xl = _split(x[0])
+  yh, yl = _split(y[0])
+  e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl
+  return _two_sum(p, e + x[0] * y[1] + x[1] * y[0])
+
+
+def _transition(a: jax.Array, tb: int) -> tuple[jax.Array, jax.Array]:
+  """``M[b, k, i]``: history entry ``k`` (``y[T-1-k]``) after ``tb`` zero-input steps of the all-pole filter
+  ``a[b]`` (``(Ba, N)``) from the unit history ``e_i``, in double-float arithmetic: ``(hi, lo)``, ``(Ba, N, N)``."""
   ba, n = a.shape
+  eye = jnp.eye(n, dtype=a.dtype)
+  hist0 = tuple((jnp.broadcast_to(eye[k], (ba, n)), jnp.zeros((ba, n), a.dtype)) for k in range(n))
+  coef = [a[:, k:k + 1] for k in range(n)]
 
-  def step(hist, t):
-    h = jnp.where(t == 0, 1.0, 0.0).astype(a.dtype) - jnp.sum(a * hist, axis=-1)
-    hist = jnp.concatenate([h[:, None], hist[:, :-1]], axis=-1)
-    return hist, h
+  def step(hist, _):
+    acc = (jnp.zeros((ba, n), a.dtype),) * 2
+    for k in range(n):
+      p = _dd_mul(hist[k], (coef[k], jnp.zeros_like(coef[k])))
+      acc = _dd_add(acc, (-p[0], -p[1]))
+    return (acc,) + hist[:-1], None
 
-  _, h = jax.lax.scan(step, jnp.zeros((ba, n), a.dtype), jnp.arange(length), unroll=8)
-  return h.T
+  hist, _ = jax.lax.scan(step, hist0, None, length=tb)  # not unrolled: XLA compile time explodes on unrolled double-float chains
+  return jnp.stack([h[0] for h in hist], axis=1), jnp.stack([h[1] for h in hist], axis=1)
 
 
-def _allpole_impl(v: jax.Array, a: jax.Array) -> jax.Array:
-  """``y[n] = v[n] - Σ_k a[k-1] y[n-k]`` from a zero state. ``v`` is ``(B, L)``; ``a`` is ``(Ba, N)``, ``Ba`` 1 or B."""
+def _chunked_allpole(v: jax.Array, a: jax.Array) -> jax.Array:
+  """``y[n] = v[n] - Σ_k a[k-1] y[n-k]`` from a zero state, as a chunked scan.
+
+  ``v`` is ``(B, L)``; ``a`` is ``(1, N)`` or ``(B, N)`` (constant) or ``(B, L, N)`` (time-varying). Each row is
+  cut into ``nb`` blocks of ``T`` samples and all ``B · nb`` blocks run the exact sequential recursion side by
+  side (time-major, one lane each). Pass 1 runs every block from a zero state and keeps only its end state
+  ``l_j``; the block transition ``M_j`` (the end state reached from each unit start state with zero input,
+  from the same recursion) carries the true block-end states, ``s_j = M_j s_{j-1} + l_j`` (``nb`` small
+  steps); pass 2 reruns every block from its true start state and keeps the outputs. Both passes are the
+  plain recursion, so the float32 error is that of a sequential filter (scipy's).
+  """
   bsz, length = v.shape
-  ba, n = a.shape
-  tb = _block_size(n)
-  nblk = -(-length // tb)
-  h = _impulse_response(a, tb)  # (Ba, T)
-  idx = np.arange(tb)[:, None] - np.arange(tb)[None, :]
-  hmat = jnp.where(idx >= 0, h[:, np.clip(idx, 0, None)], 0.0)  # (Ba, T, T): hmat[t, s] = h[t - s]
-  vb = jnp.pad(v, ((0, 0), (0, nblk * tb - length))).reshape(bsz, nblk, tb)
-  if ba == 1:
-    y_loc = vb @ hmat[0].T  # (B, nb, T)
-  else:
-    y_loc = jnp.einsum("bjs,bts->bjt", vb, hmat)
-  if nblk == 1:
-    return y_loc.reshape(bsz, tb)[:, :length]
-  # Excitation map: the state s = (y[-1], ..., y[-N]) acts on a block as e[m] = Σ_i E[m, i] s_i.
-  mi = np.arange(n)[:, None] + np.arange(n)[None, :]
-  emat = jnp.where(mi < n, -a[:, np.clip(mi, None, n - 1)], 0.0)  # (Ba, N, N)
-  # Block transition: the end state (y[T-1], ..., y[T-N]) of the zero-input response, M = Hend @ E.
-  ti = tb - 1 - mi
-  hend = h[:, ti]  # (Ba, N, N): h[T-1-i-m]
-  mmat = hend @ emat
-  local = y_loc[..., ::-1][..., :n]  # (B, nb, N) zero-state end states
-
-  def carry_step(state, loc):
-    state = (state @ mmat[0].T if ba == 1 else jnp.einsum("bmn,bn->bm", mmat, state)) + loc
-    return state, state
-
-  # The one sequential part: n_blocks steps on (B, N) states (n_samples / T tiny steps).
-  _, states = jax.lax.scan(carry_step, jnp.zeros((bsz, n), v.dtype), jnp.moveaxis(local, 1, 0))  # (nb, B, N)
-  prev = jnp.concatenate([jnp.zeros_like(states[:1]), states[:-1]], axis=0)
-  if ba == 1:
-    exc = jnp.einsum("mi,jbi->bjm", emat[0], prev)  # (B, nb, N)
-  else:
-    exc = jnp.einsum("bmi,jbi->bjm", emat, prev)
-  if ba == 1:
-    corr = exc @ hmat[0, :, :n].T
-  else:
-    corr = jnp.einsum("bjm,btm->bjt", exc, hmat[:, :, :n])
-  return (y_loc + corr).reshape(bsz, nblk * tb)[:, :length]
-
-
-@jax.jit
-def _allpole_nd(v: jax.Array, a: jax.Array) -> jax.Array:
-  """``_allpole_impl`` on ``v`` of shape ``(*batch, L)`` and ``a`` of shape ``(N,)`` or ``(*batch, N)``."""
-  batch = v.shape[:-1]
-  v2 = v.reshape((-1, v.shape[-1]))
-  a2 = a[None] if a.ndim == 1 else a.reshape((-1, a.shape[-1]))
-  y = _allpole_impl(v2, a2)
-  for _ in range(_REFINE):
-    # One step of iterative refinement: the residual of the difference equation, computed directly
-    # (a short FIR), is filtered again and added; this brings the block method's error down to that
-    # of a sequential recursion.
-    res = v2 - y
-    for k in range(1, a2.shape[-1] + 1):
-      res = res - a2[:, k - 1:k] * _shift(y, k)
-    y = y + _allpole_impl(res, a2)
-  return y.reshape(batch + (v.shape[-1],))
-
-
-@jax.custom_vjp
-def _allpole(v: jax.Array, a: jax.Array) -> jax.Array:
-  return _allpole_nd(v, a)
-
-
-def _allpole_fwd(v, a):
-  y = _allpole_nd(v, a)
-  return y, (y, a)
-
-
-def _allpole_bwd(res, g):
-  y, a = res
-  u = _allpole_nd(g[..., ::-1], a)[..., ::-1]
-  length = y.shape[-1]
   n = a.shape[-1]
-  cols = []
-  for k in range(1, n + 1):
-    if k < length:
-      cols.append(-jnp.sum(u[..., k:] * y[..., :length - k], axis=-1))
+  varying = a.ndim == 3
+  dtype = v.dtype
+  nb = _n_blocks(bsz, length, n if n > 2 else 1)
+  tb = -(-length // nb)
+  w = bsz * nb
+  pad = nb * tb - length
+  # lanes are (row, block) pairs, time-major: vt[t, b * nb + j] = v[b, j * tb + t]
+  vt = jnp.pad(v, ((0, 0), (0, pad))).reshape(w, tb).T
+  if varying:
+    at = jnp.pad(a, ((0, 0), (0, pad), (0, 0))).reshape(w, tb, n).transpose(1, 2, 0)  # (T, N, W)
+    coef = at
+  elif a.shape[0] == 1:
+    coef = tuple(a[0, k] for k in range(n))
+  else:
+    coef = tuple(jnp.repeat(a[:, k], nb) for k in range(n))
+  zeros = tuple(jnp.zeros((w,), dtype) for _ in range(n))
+  if nb > 1:
+    eye = jnp.eye(n, dtype=dtype)
+    if varying:
+      # pass 1 with N extra lanes per block for the unit start states: hist_k is (W, 1 + N)
+      vt1 = jnp.concatenate([vt[..., None], jnp.zeros((tb, w, n), dtype)], axis=-1)
+      hist0 = tuple(jnp.broadcast_to(jnp.concatenate([jnp.zeros((1,), dtype), eye[k]]), (w, n + 1)) for k in range(n))
+      ends, _ = _recursion(vt1, at[..., None], hist0, outputs=False)
+      ends = jnp.stack(ends, axis=1).reshape(bsz, nb, n, n + 1)  # [..., k, 0]: l_j; [..., k, i]: M_j[k, i]
+      loc, mmat = ends[..., 0], ends[..., 1:]
     else:
-      cols.append(jnp.zeros(y.shape[:-1], y.dtype))
-  da = jnp.stack(cols, axis=-1)
-  if a.ndim == 1:
-    da = da.reshape((-1, n)).sum(axis=0)
-  return u, da.astype(a.dtype)
+      ends, _ = _recursion(vt, coef, zeros, outputs=False)
+      loc = jnp.stack(ends, axis=-1).reshape(bsz, nb, n)
+      mmat = tuple(jnp.broadcast_to(m[:, None], (bsz, nb, n, n)) for m in _transition(a, tb))  # double-float pair
+    if not isinstance(mmat, tuple):
+      mmat = (mmat, jnp.zeros_like(mmat))
+
+    def carry(state, inp):
+      # s_j = M_j s_{j-1} + l_j in double-float arithmetic (pairs of ``dtype``): the carried states of a
+      # lightly damped low-frequency filter are nearly collinear, and plain float32 here costs a digit.
+      (m_hi, m_lo), l = inp
+      prod = _dd_mul((m_hi, m_lo), (state[0][:, None, :], state[1][:, None, :]))  # (B, N, N)
+      acc = (l, jnp.zeros_like(l))
+      for i in range(n):
+        acc = _dd_add(acc, (prod[0][..., i], prod[1][..., i]))
+      return acc, acc[0] + acc[1]
+
+    zero = jnp.zeros((bsz, n), dtype)
+    _, states = jax.lax.scan(carry, (zero, zero), (tuple(jnp.moveaxis(m, 1, 0) for m in mmat), jnp.moveaxis(loc, 1, 0)))
+    start = jnp.concatenate([jnp.zeros_like(states[:1]), states[:-1]], axis=0)  # (nb, B, N)
+    start = jnp.moveaxis(start, 0, 1).reshape(w, n)
+    zeros = tuple(start[:, k] for k in range(n))
+  _, y = _recursion(vt, coef, zeros, outputs=True)
+  return y.T.reshape(bsz, nb * tb)[:, :length]
 
 
-_allpole.defvjp(_allpole_fwd, _allpole_bwd)
+def _shift_coef(a: jax.Array) -> jax.Array:
+  """Adjoint coefficients of a time-varying all-pole filter: ``ã[m, k-1] = a[m+k, k-1]`` (zero past the end)."""
+  length, n = a.shape[-2], a.shape[-1]
+  cols = [jnp.pad(a[..., k:, k - 1], [(0, 0)] * (a.ndim - 2) + [(0, k)]) if k < length
+          else jnp.zeros(a.shape[:-1], a.dtype) for k in range(1, n + 1)]
+  return jnp.stack(cols, axis=-1)
+
+
+def _allpole(v: jax.Array, a: jax.Array) -> jax.Array:
+  """The all-pole filter ``A⁻¹ v`` as ``lax.custom_linear_solve`` (``A`` the banded lower-triangular matrix
+  ``y ↦ y + Σ_k a_k y[n-k]``). ``v`` ``(B, L)``; ``a`` ``(1 | B, N)`` or ``(B, L, N)``.
+
+  Forward mode: ``ẏ = A⁻¹ (v̇ - Ȧ y)``; reverse mode by transposition: the cotangent goes through ``A⁻ᵀ``,
+  the same filter run backwards in time (time-varying: with shifted coefficients), and ``∂L/∂a_k`` is the
+  transpose of ``Ȧ y``, ``-Σ_n u[n] y[n-k]``. Every solve is the chunked scan.
+  """
+  n = a.shape[-1]
+  varying = a.ndim == 3
+
+  def matvec(y):
+    out = y
+    for k in range(1, n + 1):
+      out = out + (a[..., k - 1] if varying else a[:, k - 1:k]) * _shift(y, k)
+    return out
+
+  def solve(_, rhs):
+    return _chunked_allpole(rhs, a)
+
+  def transpose_solve(_, rhs):
+    adj = _shift_coef(a)[:, ::-1] if varying else a
+    return _chunked_allpole(rhs[:, ::-1], adj)[:, ::-1]
+
+  return jax.lax.custom_linear_solve(matvec, v, solve, transpose_solve)
 
 
 def _apply_allpole(v: jax.Array, a: jax.Array) -> jax.Array:
   """Broadcasts ``v`` (``(..., L)``) and ``a`` (``(..., N)``) and runs the all-pole recursion."""
   batch = jnp.broadcast_shapes(v.shape[:-1], a.shape[:-1])
-  v = jnp.broadcast_to(v, batch + v.shape[-1:])
+  v2 = jnp.broadcast_to(v, batch + v.shape[-1:]).reshape((-1, v.shape[-1]))
   if a.ndim > 1 and any(s != 1 for s in a.shape[:-1]):
-    a = jnp.broadcast_to(a, batch + a.shape[-1:])
+    a2 = jnp.broadcast_to(a, batch + a.shape[-1:]).reshape((-1, a.shape[-1]))
   else:
-    a = a.reshape(a.shape[-1:])
-  return _allpole(v, a)
+    a2 = a.reshape((1, a.shape[-1]))
+  return _allpole(v2, a2).reshape(batch + v.shape[-1:])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -332,9 +396,10 @@ def lfilter(x: ArrayLike, *, b: ArrayLike, a: ArrayLike, zi: ArrayLike | None = 
 
   ``a[0] y[n] = Σ_{k=0}^{M} b[k] x[n-k] - Σ_{k=1}^{N} a[k] y[n-k]`` (coefficients normalised by
   ``a[0]``), realised as scipy's transposed direct form II: with initial conditions ``zi`` the
-  output gains ``zi[n]`` at ``n < order`` and the final state ``zf`` is returned. The recursion is
-  block-parallel in time and its gradient with respect to ``x``, ``b``, ``a`` and ``zi`` is exact (a
-  custom VJP that runs the adjoint filter backwards in time); see the module docstring. The filter
+  output gains ``zi[n]`` at ``n < order`` and the final state ``zf`` is returned. The recursion is a
+  chunked scan (parallel over blocks of the signal) and its derivatives with respect to ``x``, ``b``,
+  ``a`` and ``zi`` are exact in both modes (``jax.grad``/``jax.vjp`` run the adjoint filter backwards
+  in time; ``jax.jvp``/``jax.jacfwd`` filter the tangent); see the module docstring. The filter
   is not checked for stability: an unstable ``a`` gives a growing output, as in scipy.
 
   Args:
@@ -609,56 +674,16 @@ def filtfilt(x: ArrayLike, *, b: ArrayLike, a: ArrayLike, padtype: str | None = 
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@jax.jit
-def _tv_scan(x: jax.Array, a: jax.Array) -> jax.Array:
-  """``y[n] = x[n] - Σ_k a[n, k-1] y[n-k]``; ``x`` ``(..., L)``, ``a`` ``(..., L, N)`` (same batch)."""
-  n = a.shape[-1]
-
-  def step(hist, inp):
-    xt, at = inp
-    yt = xt - jnp.sum(at * hist, axis=-1)
-    return jnp.concatenate([yt[..., None], hist[..., :-1]], axis=-1), yt
-
-  hist0 = jnp.zeros(x.shape[:-1] + (n,), x.dtype)
-  _, y = jax.lax.scan(step, hist0, (jnp.moveaxis(x, -1, 0), jnp.moveaxis(a, -2, 0)), unroll=8)
-  return jnp.moveaxis(y, 0, -1)
-
-
-@jax.custom_vjp
-def _tv_allpole(x, a):
-  return _tv_scan(x, a)
-
-
-def _tv_fwd(x, a):
-  y = _tv_scan(x, a)
-  return y, (y, a)
-
-
-def _tv_bwd(res, g):
-  y, a = res
-  length, n = a.shape[-2], a.shape[-1]
-  # adjoint: u[n] = g[n] - Σ_k a[n+k, k-1] u[n+k]: a time-varying all-pole filter run backwards with
-  # coefficients ã[m, k-1] = a[m+k, k-1] (zero past the end).
-  shifted = jnp.stack([jnp.pad(a[..., k:, k - 1], [(0, 0)] * (a.ndim - 2) + [(0, k)]) if k < length
-                       else jnp.zeros(a.shape[:-1], a.dtype) for k in range(1, n + 1)], axis=-1)
-  u = _tv_scan(g[..., ::-1], shifted[..., ::-1, :])[..., ::-1]
-  da = jnp.stack([-u * _shift(y, k) for k in range(1, n + 1)], axis=-1)
-  return u, da
-
-
-_tv_allpole.defvjp(_tv_fwd, _tv_bwd)
-_tv_allpole_jit = jax.jit(_tv_allpole)
-
-
 def time_varying_allpole(x: ArrayLike, *, a: ArrayLike) -> jax.Array:
   """All-pole filter whose coefficients change every sample, ``y[n] = x[n] - Σ_{k=1}^{N} a[n, k] y[n-k]``.
 
   The building block of LPC synthesis and of time-varying resonators (``a[..., n, :]`` are the
   denominator coefficients ``a_1 … a_N`` in effect at sample ``n``, ``a_0 = 1``; the state starts at
-  zero). It runs as a sequential ``lax.scan`` over time (vectorised over the batch): unlike
-  :func:`lfilter` it is not parallel in time. The gradient is a custom VJP, the adjoint
-  time-varying filter run backwards (``u[n] = g[n] - Σ_k a[n+k, k] u[n+k]``,
-  ``∂L/∂a[n, k] = -u[n] y[n-k]``); stable whenever the forward filter is.
+  zero). It runs as the same chunked scan as :func:`lfilter` (parallel over blocks of the signal, the
+  sequential recursion within each block, per-block transitions carrying the state), equal to the
+  sequential recursion to round-off. Both differentiation modes work: reverse mode runs the adjoint
+  time-varying filter backwards (``u[n] = g[n] - Σ_k a[n+k, k] u[n+k]``, ``∂L/∂a[n, k] = -u[n] y[n-k]``),
+  forward mode filters the tangent; stable whenever the forward filter is.
 
   Args:
     x: ``(..., n_samples)`` excitation.
@@ -684,4 +709,10 @@ def time_varying_allpole(x: ArrayLike, *, a: ArrayLike) -> jax.Array:
   batch = jnp.broadcast_shapes(x.shape[:-1], a.shape[:-2])
   x = jnp.broadcast_to(x.astype(dtype), batch + x.shape[-1:])
   a = jnp.broadcast_to(a.astype(dtype), batch + a.shape[-2:])
-  return _tv_allpole_jit(x, a)
+  return _tv_allpole(x, a)
+
+
+@jax.jit
+def _tv_allpole(x: jax.Array, a: jax.Array) -> jax.Array:
+  y = _allpole(x.reshape((-1, x.shape[-1])), a.reshape((-1,) + a.shape[-2:]))
+  return y.reshape(x.shape)

@@ -120,7 +120,10 @@ def test_apply_forms_match_scipy_batched_jit_grad():
     b, a = (np.asarray(c, np.float64) for c in _ours(kind, f, Q, gain=g))
     np.testing.assert_allclose(b, _cookbook(kind, f, Q, gain=g)[0], rtol=1e-5, atol=1e-7)
     ref = ss.lfilter(b, a, x.astype(np.float64))
-    np.testing.assert_allclose(out, ref, atol=1e-5 * np.abs(ref).max(), err_msg=kind)
+    # float32 round-off: 1e-5 of the peak, or 4 × scipy's own float32 run where that is larger (the
+    # 100 Hz bass shelf's poles sit at 0.983 of the unit circle: scipy float32 errs 1.8e-5 there)
+    scipy32 = np.abs(ss.lfilter(b.astype(np.float32), a.astype(np.float32), x) - ref).max()
+    np.testing.assert_allclose(out, ref, atol=max(1e-5 * np.abs(ref).max(), 4 * scipy32), err_msg=kind)
   # one cutoff per example (batched parameters) == each alone; jit; gradient in the cutoff vs finite differences
   cut = jnp.array([500.0, 3000.0])
   fn = jax.jit(lambda x, c: jd.lowpass_biquad(x, sample_rate=SR, cutoff_freq=c))
