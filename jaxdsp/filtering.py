@@ -257,6 +257,14 @@ def _shift_coef(a: jax.Array) -> jax.Array:
   return jnp.stack(cols, axis=-1)
 
 
+def _tv_matvec(y: jax.Array, a: jax.Array) -> jax.Array:
+  """``y[n] + Σ_k a[n, k-1] y[n-k]`` for ``y`` ``(B, L)`` and ``a`` ``(B | 1, L | 1, N)``."""
+  out = y
+  for k in range(1, a.shape[-1] + 1):
+    out = out + a[..., k - 1] * _shift(y, k)
+  return out
+
+
 def _allpole(v: jax.Array, a: jax.Array) -> jax.Array:
   """The all-pole filter ``A⁻¹ v`` as ``lax.custom_linear_solve`` (``A`` the banded lower-triangular matrix
   ``y ↦ y + Σ_k a_k y[n-k]``). ``v`` ``(B, L)``; ``a`` ``(1 | B, N)`` or ``(B, L, N)``.
@@ -269,17 +277,24 @@ def _allpole(v: jax.Array, a: jax.Array) -> jax.Array:
   varying = a.ndim == 3
 
   def matvec(y):
-    out = y
-    for k in range(1, n + 1):
-      out = out + (a[..., k - 1] if varying else a[:, k - 1:k]) * _shift(y, k)
-    return out
+    return _tv_matvec(y, a) if varying else _tv_matvec(y, a[:, None, :])
+
+  def refined(rhs, coef, apply_a):
+    # One step of iterative refinement: the residual of the difference equation, computed directly (a
+    # short FIR), is filtered again and added. Without it, long signals through lightly damped
+    # low-frequency filters (a 30 Hz, Q = 20 peaking biquad at 44.1 kHz, 10 s) err up to 28 × scipy's
+    # float32 run; with it they stay at the sequential recursion's level.
+    y = _chunked_allpole(rhs, coef)
+    return y + _chunked_allpole(rhs - apply_a(y), coef)
 
   def solve(_, rhs):
-    return _chunked_allpole(rhs, a)
+    return refined(rhs, a, matvec)
 
   def transpose_solve(_, rhs):
-    adj = _shift_coef(a)[:, ::-1] if varying else a
-    return _chunked_allpole(rhs[:, ::-1], adj)[:, ::-1]
+    if not varying:
+      return refined(rhs[:, ::-1], a, matvec)[:, ::-1]
+    adj = _shift_coef(a)[:, ::-1]
+    return refined(rhs[:, ::-1], adj, lambda y: _tv_matvec(y, adj))[:, ::-1]
 
   return jax.lax.custom_linear_solve(matvec, v, solve, transpose_solve)
 
