@@ -221,7 +221,6 @@ def main(argv=None) -> dict:
   print(f"multi-resolution STFT loss: {losses[0]:.4f} before, {losses[-1]:.4f} after {args.steps} Adam steps "
         f"({losses[0] / losses[-1]:.1f}x lower, {elapsed:.1f} s)")
   result = {"loss_before": losses[0], "loss_after": losses[-1], "losses": losses}
-  f0_fit = np.exp(np.asarray(params["log_f0"]))
   if truth is not None:
     result.update(_compare(truth, params))
   path = args.plot or (os.path.join(args.out, "ddsp_fit.png") if args.out else None)

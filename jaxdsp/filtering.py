@@ -351,7 +351,6 @@ def _allpole(v: jax.Array, a: jax.Array) -> jax.Array:
   the same filter run backwards in time (time-varying: with shifted coefficients), and ``∂L/∂a_k`` is the
   transpose of ``Ȧ y``, ``-Σ_n u[n] y[n-k]``. Every solve is the forward engine plus one refinement step.
   """
-  n = a.shape[-1]
   varying = a.ndim == 3
 
   def matvec(y):

@@ -19,7 +19,6 @@ Padding rules (``center``/``pad_mode``), shared by ``stft``, ``rms``, ``zero_cro
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax

@@ -22,7 +22,6 @@ example). ``si_sdr`` and ``snr`` are the metrics in dB (higher is better); aural
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, Callable, Sequence
 
 import jax

@@ -19,6 +19,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp import _core
 from jaxdsp import _ops
 
 
@@ -159,7 +160,6 @@ def pitch_shift(y: ArrayLike, *, sr: float, n_steps: float, bins_per_octave: int
   Compare ``librosa.effects.pitch_shift`` (its default resampler is soxr's "HQ", whose
   specification ``jd.resample`` follows).
   """
-  from jaxdsp import io as _io  # pylint: disable=import-outside-toplevel
   from jaxdsp.io import resample  # pylint: disable=import-outside-toplevel
   y = _checks.as_signal(y)
   _checks.sample_rate(sr)
@@ -170,7 +170,7 @@ def pitch_shift(y: ArrayLike, *, sr: float, n_steps: float, bins_per_octave: int
   max_denominator = _checks.positive_int(max_denominator, "max_denominator")
   rate = 2.0 ** (-float(n_steps) / bins_per_octave)
   ratio = fractions.Fraction(rate).limit_denominator(max_denominator)
-  if _io._table_too_large(ratio.numerator, ratio.denominator):  # pylint: disable=protected-access
+  if _core.resample_table_too_large(ratio.numerator, ratio.denominator):
     raise ValueError(f"max_denominator={max_denominator} gives the resampling ratio {ratio}, whose filter table is "
                      "too large for jd.resample: use at most a few thousand (1000 is below a cent)")
   stretched = time_stretch(y, rate=rate, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,

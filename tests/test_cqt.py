@@ -26,7 +26,6 @@ from jax.test_util import check_grads
 import jaxdsp as jd
 from audio_corpus import load_clip
 
-from jaxdsp import constantq as cqt_module
 SR = 22050
 
 

@@ -17,7 +17,7 @@ import soxr
 import jaxdsp as jd
 from jaxdsp import io as jio
 
-from audio_corpus import CLIPS, DATA_DIR, INFO, load_clip
+from audio_corpus import CLIPS, INFO, load_clip
 
 RATE_PAIRS = [(44100, 22050), (48000, 22050), (22050, 16000), (16000, 22050), (8000, 16000)]
 

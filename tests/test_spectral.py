@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import jaxdsp as jd
-from audio_corpus import CLIPS, CONTENT_CLIPS, load_clip
+from audio_corpus import CLIPS, load_clip
 
 # (n_fft, hop_length, win_length, center, pad_mode, window)
 CONFIGS = {

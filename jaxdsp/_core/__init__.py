@@ -7,9 +7,10 @@ listed in ``__all__`` below; everything else inside may change without notice.
 Layout inside: :mod:`~jaxdsp._core.framing` (padding rules, framing, frame reductions),
 :mod:`~jaxdsp._core.chunking` (cache-sized chunks on CPU, whole batches on accelerators),
 :mod:`~jaxdsp._core.stft` (windows, :class:`StftSpec`, the framed FFT, the ``y``-or-``S`` rule),
-:mod:`~jaxdsp._core.filters` (mel scale, filterbank, DCT), :mod:`~jaxdsp._core.reducers` (each
-formula once, for both spectrum layouts), :mod:`~jaxdsp._core.registry` (features, options and
-their checks), :mod:`~jaxdsp._core.pipeline` (the fused pass and the in-place ``S`` path).
+:mod:`~jaxdsp._core.filters` (mel scale, filterbank, DCT, the resampling filter),
+:mod:`~jaxdsp._core.reducers` (each formula once, for both spectrum layouts),
+:mod:`~jaxdsp._core.registry` (features, options and their checks),
+:mod:`~jaxdsp._core.pipeline` (the fused pass and the in-place ``S`` path).
 """
 
 from jaxdsp._core.chunking import cpu_path
@@ -26,6 +27,8 @@ from jaxdsp._core.reducers import poly_fit
 from jaxdsp._core.filters import hz_to_mel
 from jaxdsp._core.filters import mel_matrix
 from jaxdsp._core.filters import mel_to_hz
+from jaxdsp._core.filters import resample_table
+from jaxdsp._core.filters import resample_table_too_large
 from jaxdsp._core.framing import PAD_MODES
 from jaxdsp._core.framing import check_framing
 from jaxdsp._core.framing import frame_reduce
@@ -89,6 +92,8 @@ __all__ = (
     "map_frames",
     "mel_matrix",
     "mel_to_hz",
+    "resample_table",
+    "resample_table_too_large",
     "needs_finish",
     "next_fast_len",
     "onset_delay",

@@ -1,5 +1,6 @@
 """Filters of the core, built in NumPy (float64) from static arguments: the mel scale, the mel
-filterbank with its banded-product plan, and the DCT-II basis of the cepstrum."""
+filterbank with its banded-product plan, the DCT-II basis of the cepstrum, and the polyphase table of
+the resampler."""
 
 from __future__ import annotations
 
@@ -259,3 +260,52 @@ def chroma_np(sr: float, n_fft: int, n_chroma: int, tuning: float, ctroct: float
   out = np.ascontiguousarray(wts[:, : int(1 + n_fft / 2)], dtype=np.float32)
   out.setflags(write=False)
   return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Resampling filter (jaxdsp.io.resample applies it; jaxdsp.phase.pitch_shift checks its size).
+
+# Filter design (soxr "HQ"'s specification): pass band up to 0.9136 of the lower Nyquist
+# frequency (libsoxr: 1 - 0.05 / TO_3dB(20 bits · 6.02 dB)), stop band from 1.0, 132 dB stop-band
+# attenuation. A Kaiser-windowed sinc with its -6 dB cutoff in the middle of the transition band.
+_PASS = 1.0 - 0.05 / ((1.6e-6 * 120.41 - 7.5e-4) * 120.41 + 0.646)  # 0.91363...
+_STOP = 1.0
+_ATTEN_DB = 132.0
+_BETA = 0.1102 * (_ATTEN_DB - 8.7)  # Kaiser (1974): 13.588
+# Kaiser's length estimate: 200 taps at the lower of the two rates.
+_TAPS_LOW = math.ceil((_ATTEN_DB - 8.0) / (2.285 * math.pi * (_STOP - _PASS)))
+_RESAMPLE_MAX_COEFFS = 1 << 24  # refuse rate ratios whose polyphase table would exceed 64 MB in float32
+_RESAMPLE_BLOCK = 128  # input samples per conv step for small ratios (keeps the conv a wide matmul)
+
+
+def resample_table_too_large(L: int, M: int) -> bool:
+  """Whether the polyphase table of up-by-``L``, down-by-``M`` exceeds ``_RESAMPLE_MAX_COEFFS`` coefficients."""
+  return L * (M + 2 * 0.5 * _TAPS_LOW * max(1.0, M / L)) > _RESAMPLE_MAX_COEFFS
+
+
+@functools.lru_cache(maxsize=8)
+def resample_table(L: int, M: int) -> tuple[np.ndarray, int, int, int]:
+  """Polyphase table for up-by-L, down-by-M, grouped ``g`` ratios per conv step.
+
+  Output ``j`` sits at input time ``t_j = j·M/L`` and equals ``Σ_i y[i]·h(t_j - i)`` with
+  ``h(t) = f_c·sinc(f_c·t)·kaiser(t / T)``. Outputs ``j = q·gL + r`` (``r < gL``) read input
+  samples ``q·gM - K + p``, ``0 ≤ p < width``; ``table[p // gM, p % gM, r]`` is their weight.
+
+  Returns:
+    ``(table (n_blocks, gM, gL) float64, K, gL, gM)``.
+  """
+  fc = 0.5 * (_PASS + _STOP) * min(1.0, L / M)  # cutoff in units of the input Nyquist
+  half = 0.5 * _TAPS_LOW * max(1.0, M / L)  # window half-width T in input samples
+  K = math.ceil(half)
+  g = max(1, min(_RESAMPLE_BLOCK // M, 512 // L))
+  gL, gM = g * L, g * M
+  width = gM + 2 * K
+  n_blocks = -(-width // gM)
+  table = np.zeros((n_blocks * gM, gL))
+  k = np.arange(2 * K + 1)
+  for r in range(gL):
+    base, frac = divmod(r * M, L)  # t_j = q·gM + base + frac/L
+    d = frac / L + K - k  # t_j - (input sample)
+    w = np.i0(_BETA * np.sqrt(np.clip(1.0 - (d / half) ** 2, 0.0, None))) / np.i0(_BETA)
+    table[base:base + 2 * K + 1, r] = np.where(np.abs(d) <= half, fc * np.sinc(fc * d) * w, 0.0)
+  return table.reshape(n_blocks, gM, gL), K, gL, gM

@@ -318,7 +318,7 @@ class UrbanSound8K:
         nxt = next(it, None)
         if nxt is not None:
           submit(nxt)
-        feats, labels, todo, todo_pos = [None] * len(chunk), [], [], []
+        feats, todo, todo_pos = [None] * len(chunk), [], []
         for k, (i, fut) in enumerate(zip(chunk, futures)):
           if fut is None:
             feats[k] = self._cache[i]
