@@ -1,22 +1,35 @@
-"""lfilter speed: jaxdsp forward and forward+backward vs scipy.signal.lfilter (forward) and
-torchaudio.functional.lfilter (forward and backward, when torch and torchaudio are importable), in one
-run on the same float32 batches: [32, 4096] and [32, 441000] (10 s at 44.1 kHz), a biquad by default
-(``--order`` for a Butterworth of another order).
+"""lfilter speed: jaxdsp forward and forward+backward vs torchaudio.functional.lfilter (forward and
+backward) and scipy.signal.lfilter (forward), in one run on the same float32 batches: [32, 4096] and
+[32, 441000] (10 s at 44.1 kHz), a biquad by default (``--order`` for a Butterworth of another order).
 
 * jaxdsp: ``jax.jit(lambda x, b, a: jd.lfilter(x, b=b, a=a))``; backward is
   ``jax.jit(jax.grad(loss, argnums=(0, 1, 2)))`` of ``sum(y * w)`` (gradients for the signal and both
-  coefficient vectors), timed as forward+backward.
+  coefficient vectors), timed as forward+backward. XLA uses every core unless ``--jax-threads 1``
+  (which sets ``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``).
+* jaxdsp forward mode: ``jax.jvp`` with tangents for ``x``, ``b`` and ``a`` (primal and tangent output).
+* torchaudio: ``lfilter(x, a, b, clamp=False)`` forward, and ``loss.backward()`` of the same loss with
+  ``x``, ``a``, ``b`` requiring grad, on ``torch.set_num_threads(--torch-threads)`` threads (default 1,
+  as in torchaudio PR #3831, which reports 2.6 ms forward and 6.6 ms backward at [32, 4096] on one
+  thread). The script also prints how far jaxdsp's output and gradients are from torchaudio's (relative
+  to their peaks), so a wrong comparison shows.
 * scipy: ``scipy.signal.lfilter(b, a, x)`` on the float32 batch. scipy has no gradient; its
   "fwd+adj" column is the least a hand-written scipy backward costs: the forward call plus the adjoint
   filter on the time-reversed cotangent (a second ``lfilter``), coefficient correlations not counted.
-* jaxdsp forward mode: ``jax.jvp`` with tangents for ``x``, ``b`` and ``a`` (primal and tangent output).
-* torchaudio: ``lfilter(x, a, b, clamp=False)`` forward, and ``loss.backward()`` with ``x``, ``a``,
-  ``b`` requiring grad (``torch.set_num_threads(--torch-threads)``, default 1 as in PR #3831, which
-  reports 2.6 ms forward and 6.6 ms backward at [32, 4096] on one thread).
 
-torchaudio has no CPU wheel for torch 2.13 (its newest, 2.11, fails to load its library against torch
-2.13), so where it is missing scipy is the bar. Each time is the median of ``--repeats`` calls after a warm-up (compilation excluded). Ratios are
-jaxdsp's time over the other's (< 1: jaxdsp faster).
+torchaudio is not in the ``[bench]`` extra: no torchaudio wheel loads beside the torch (2.13) that the
+test extra installs. Measure it from a side virtual environment holding torch 2.9.1 and torchaudio 2.9
+(a CUDA build, several GB, that runs on CPU), with jaxdsp taken from the checkout::
+
+    python3 -m venv /tmp/tavenv
+    /tmp/tavenv/bin/pip install torch==2.9.1 'torchaudio==2.9.*' jax jaxlib flax optax chex \\
+        orbax-checkpoint soundfile tensorboardX tqdm scipy pytest
+    PYTHONPATH=$PWD /tmp/tavenv/bin/python benchmarks/bench_ddsp_filters.py --torch-threads 1
+
+Without torchaudio only scipy is compared. The timed calls are interleaved (each contender in turn,
+``--repeats`` rounds; in each round an untimed call, which also compiles in round 1, then the timed one),
+so a change of machine load hits all of them alike; the script prints each contender's median and
+minimum over the rounds (on a busy machine the minimum is the least disturbed) and jaxdsp's time over
+the other's for both (< 1: jaxdsp faster). The 1-minute load average is printed before and after.
 
     python benchmarks/bench_ddsp_filters.py            # both shapes
     python benchmarks/bench_ddsp_filters.py --quick    # [32, 4096] only
@@ -25,14 +38,9 @@ jaxdsp's time over the other's (< 1: jaxdsp faster).
 from __future__ import annotations
 
 import argparse
-
-import jax
-import jax.numpy as jnp
-import numpy as np
-import scipy.signal as ss
-
-import jaxdsp as jd
-from _timing import median_time
+import os
+import statistics
+import time
 
 
 def _torch():
@@ -40,55 +48,108 @@ def _torch():
     import torch  # pylint: disable=import-outside-toplevel
     import torchaudio.functional as taf  # pylint: disable=import-outside-toplevel
     return torch, taf
-  except Exception:  # pylint: disable=broad-except
+  except Exception:  # pylint: disable=broad-except  (a torchaudio built for another torch raises OSError)
     return None, None
+
+
+def _interleaved(fns: dict, repeats: int) -> dict:
+  """Median wall time of each ``fns[name]()`` (which must block on its result) over ``repeats`` rounds.
+
+  Each round calls every contender twice in a row and times the second call: the first (untimed) one
+  compiles (round 1) and wakes XLA's worker threads, which after another library's call would otherwise
+  wait for the scheduler on a busy machine (measured up to 4x on a loaded 2-core host).
+  """
+  times = {name: [] for name in fns}
+  for _ in range(repeats):
+    for name, fn in fns.items():
+      fn()
+      t0 = time.perf_counter()
+      fn()
+      times[name].append(time.perf_counter() - t0)
+  return ({name: statistics.median(t) for name, t in times.items()}, {name: min(t) for name, t in times.items()})
+
+
+def _rel(x, ref) -> float:
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  x, ref = np.asarray(x, np.float64), np.asarray(ref, np.float64)
+  return float(np.abs(x - ref).max() / np.abs(ref).max())
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--order", type=int, default=2)
-  parser.add_argument("--repeats", type=int, default=5)
+  parser.add_argument("--repeats", type=int, default=7)
   parser.add_argument("--torch-threads", type=int, default=1)
+  parser.add_argument("--jax-threads", type=int, choices=(0, 1), default=0, help="1: one XLA thread; 0: all")
   parser.add_argument("--quick", action="store_true")
   args = parser.parse_args()
+  if args.jax_threads == 1:  # before jax starts its backend
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                               "intra_op_parallelism_threads=1").strip()
+
+  import jax  # pylint: disable=import-outside-toplevel
+  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  import scipy  # pylint: disable=import-outside-toplevel
+  import scipy.signal as ss  # pylint: disable=import-outside-toplevel
+
+  import jaxdsp as jd  # pylint: disable=import-outside-toplevel
+
   shapes = [(32, 4096)] if args.quick else [(32, 4096), (32, 441000)]
   b, a = (c.astype(np.float32) for c in ss.butter(args.order, 0.1))
   torch, taf = _torch()
+  versions = f"jax {jax.__version__}, scipy {scipy.__version__}"
   if torch is not None:
+    import torchaudio  # pylint: disable=import-outside-toplevel
     torch.set_num_threads(args.torch_threads)
+    versions += f", torch {torch.__version__}, torchaudio {torchaudio.__version__} ({args.torch_threads} thread(s))"
   rng = np.random.default_rng(0)
   fwd = jax.jit(lambda x, b, a: jd.lfilter(x, b=b, a=a))
-  print(f"lfilter, Butterworth order {args.order}, float32, {jax.devices()[0].platform}; median of {args.repeats}")
+  bwd = jax.jit(jax.grad(lambda x, b, a, w: jnp.sum(jd.lfilter(x, b=b, a=a) * w), argnums=(0, 1, 2)))
+  jvp = jax.jit(lambda x, b, a: jax.jvp(lambda x, b, a: jd.lfilter(x, b=b, a=a), (x, b, a), (x, b, a)))
+  print(f"lfilter, Butterworth order {args.order}, float32, {jax.devices()[0].platform} "
+        f"({'1 XLA thread' if args.jax_threads == 1 else f'{os.cpu_count()} CPUs'}); {versions}; "
+        f"{args.repeats} interleaved rounds; load {os.getloadavg()[0]:.1f}")
   for shape in shapes:
     x = rng.standard_normal(shape).astype(np.float32)
-    w = jnp.asarray(rng.standard_normal(shape).astype(np.float32))
-    xj, bj, aj = jnp.asarray(x), jnp.asarray(b), jnp.asarray(a)
-    bwd = jax.jit(jax.grad(lambda x, b, a, w: jnp.sum(jd.lfilter(x, b=b, a=a) * w), argnums=(0, 1, 2)))
-    t_fwd = median_time(lambda: fwd(xj, bj, aj).block_until_ready(), args.repeats, warmup=True)
-    t_bwd = median_time(lambda: jax.block_until_ready(bwd(xj, bj, aj, w)), args.repeats, warmup=True)
-    jvp = jax.jit(lambda x, b, a: jax.jvp(lambda x, b, a: jd.lfilter(x, b=b, a=a), (x, b, a), (x, b, a)))
-    t_jvp = median_time(lambda: jax.block_until_ready(jvp(xj, bj, aj)), args.repeats, warmup=True)
-    t_sp = median_time(lambda: ss.lfilter(b, a, x), args.repeats, warmup=True)
-    wn = np.asarray(w)
-    t_spa = median_time(lambda: (ss.lfilter(b, a, x), ss.lfilter(b, a, wn[:, ::-1])), args.repeats, warmup=True)
-    print(f"[{shape[0]}, {shape[1]}]  jaxdsp fwd {t_fwd * 1e3:8.2f} ms   fwd+bwd {t_bwd * 1e3:8.2f} ms   "
-          f"jvp {t_jvp * 1e3:8.2f} ms   scipy fwd {t_sp * 1e3:8.2f} ms   fwd+adj {t_spa * 1e3:8.2f} ms   "
-          f"jaxdsp/scipy fwd {t_fwd / t_sp:5.2f}x   fwd+bwd {t_bwd / t_spa:5.2f}x")
+    w = rng.standard_normal(shape).astype(np.float32)
+    xj, bj, aj, wj = jnp.asarray(x), jnp.asarray(b), jnp.asarray(a), jnp.asarray(w)
+    fns = {
+        "jaxdsp fwd": lambda: fwd(xj, bj, aj).block_until_ready(),
+        "jaxdsp fwd+bwd": lambda: jax.block_until_ready(bwd(xj, bj, aj, wj)),
+        "jaxdsp jvp": lambda: jax.block_until_ready(jvp(xj, bj, aj)),
+        "scipy fwd": lambda: ss.lfilter(b, a, x),
+        "scipy fwd+adj": lambda: (ss.lfilter(b, a, x), ss.lfilter(b, a, w[:, ::-1])),
+    }
+    if torch is not None:
+      xt, at, bt, wt = (torch.from_numpy(np.array(c)) for c in (x, a, b, w))
+
+      def torch_fb():
+        xg, ag, bg = xt.clone().requires_grad_(), at.clone().requires_grad_(), bt.clone().requires_grad_()
+        (taf.lfilter(xg, ag, bg, clamp=False) * wt).sum().backward()
+        return xg.grad, ag.grad, bg.grad
+
+      fns["torchaudio fwd"] = lambda: taf.lfilter(xt, at, bt, clamp=False)
+      fns["torchaudio fwd+bwd"] = torch_fb
+    med, low = _interleaved(fns, args.repeats)
+    print(f"[{shape[0]}, {shape[1]}]  ms, median (min):  " + "   ".join(
+        f"{name} {med[name] * 1e3:.2f} ({low[name] * 1e3:.2f})" for name in fns))
+    others = [("scipy", "scipy fwd", "scipy fwd+adj")]
+    if torch is not None:
+      others.insert(0, ("torchaudio", "torchaudio fwd", "torchaudio fwd+bwd"))
+    for label, f_name, b_name in others:
+      print(f"  jaxdsp/{label}, median (min): fwd {med['jaxdsp fwd'] / med[f_name]:5.2f}x "
+            f"({low['jaxdsp fwd'] / low[f_name]:5.2f}x)   fwd+bwd {med['jaxdsp fwd+bwd'] / med[b_name]:5.2f}x "
+            f"({low['jaxdsp fwd+bwd'] / low[b_name]:5.2f}x)")
     if torch is None:
-      print("  torchaudio: not installed (PR #3831 reports 2.6 ms fwd, 6.6 ms bwd at [32, 4096], one thread)")
+      print("  torchaudio: not importable (see the docstring for the side environment; PR #3831 reports "
+            "2.6 ms fwd, 6.6 ms bwd at [32, 4096], one thread)")
       continue
-    xt = torch.from_numpy(x)
-    at, bt = torch.from_numpy(a), torch.from_numpy(b)
-    t_tf = median_time(lambda: taf.lfilter(xt, at, bt, clamp=False), args.repeats, warmup=True)
-    wt = torch.from_numpy(np.asarray(w))
-
-    def torch_fb():
-      xg, ag, bg = xt.clone().requires_grad_(), at.clone().requires_grad_(), bt.clone().requires_grad_()
-      (taf.lfilter(xg, ag, bg, clamp=False) * wt).sum().backward()
-
-    t_tb = median_time(torch_fb, args.repeats, warmup=True)
-    print(f"  torchaudio fwd {t_tf * 1e3:8.2f} ms   fwd+bwd {t_tb * 1e3:8.2f} ms   "
-          f"jaxdsp/torchaudio fwd {t_fwd / t_tf:5.2f}x   fwd+bwd {t_bwd / t_tb:5.2f}x")
+    gx, gb, ga = bwd(xj, bj, aj, wj)
+    tgx, tga, tgb = torch_fb()
+    print(f"  jaxdsp vs torchaudio (max |diff| / peak): y {_rel(fwd(xj, bj, aj), fns['torchaudio fwd']()):.1e}"
+          f"   dx {_rel(gx, tgx):.1e}   da {_rel(ga, tga):.1e}   db {_rel(gb, tgb):.1e}")
+  print(f"load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
