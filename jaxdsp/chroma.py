@@ -17,9 +17,11 @@ depend on the tuning, in NumPy: there ``tuning=None`` needs a concrete signal (a
 
 ``chroma_stft`` is a feature of the registry: ``jd.features(names=("chroma_stft", ...))`` and
 ``jaxdsp extract --features chroma_stft`` compute it in the shared STFT pass (there with
-``tuning=0``, ``n_chroma=12`` and the ∞-norm unless given). So are ``chroma_cqt``, ``chroma_cens`` and
-``tonnetz`` (with librosa's defaults and ``tuning=0``; ``pad_mode="constant"`` only), computed from the
-signal rather than the STFT: their per-frame values before the finishing step are the signal's hop blocks
+``tuning=0``, ``n_chroma=12`` and the ∞-norm unless given). So are ``chroma_cqt``, ``chroma_cens``,
+``tonnetz`` (with librosa's defaults and ``tuning=0``) and ``chroma_vqt`` (``intervals="equal"`` unless given:
+the registry options ``intervals`` and ``gamma``, checked as the function checks them), all with
+``pad_mode="constant"`` only, computed from the signal rather than the STFT: their per-frame values before
+the finishing step are the signal's hop blocks
 (frame ``t`` holds ``y[t·hop : (t+1)·hop]``; shifted by ``n_fft // 2`` with ``center=False``), which the
 pieces of a long file stitch back into the signal, whose constant-Q transform the finish computes. There
 the signal is followed by zeros well past its end, so the last frames (within reach of the lowest filters,
@@ -492,18 +494,30 @@ def _tonnetz(chroma, phi):
 
 
 def registry_feature(name: str, blocks: jax.Array, cfg: dict) -> jax.Array:
-  """The registry's constant-Q features (``jd.features``, ``jaxdsp extract``) from the signal's hop blocks
-  ``(..., hop_length, n_frames)`` (``jaxdsp._core.registry``): the public function of the reassembled
-  signal, cut to ``n_frames``."""
+  """The registry's constant-Q features (``chroma_cqt``, ``chroma_cens``, ``tonnetz``, ``chroma_vqt``:
+  ``jd.features``, ``jaxdsp extract``) from the signal's hop blocks ``(..., hop_length, n_frames)``
+  (``jaxdsp._core.registry``): the public function of the reassembled signal, cut to ``n_frames``."""
   n_frames, hop = blocks.shape[-1], blocks.shape[-2]
   y = jnp.swapaxes(blocks, -1, -2).reshape(*blocks.shape[:-2], -1)
   # Zeros past the end, beyond the reach of the lowest filter and of the decimation filters, so that the
   # result no longer depends on how far the signal was zero-extended (batch rows, pieces of long files).
-  r = 2.0 ** (1.0 / cfg["bins_per_octave"])
   fmin = 32.70319566257483 if cfg["cqt_fmin"] is None else cfg["cqt_fmin"]
-  longest = (r**2 + 1) / (r**2 - 1) * cfg["sr"] / fmin
+  if name == "chroma_vqt":  # an interval set's closest bins have the longest filters
+    from jaxdsp import constantq  # pylint: disable=import-outside-toplevel
+    ratios, bpo = constantq.octave_ratios(cfg["intervals"], cfg["bins_per_octave"])
+    n_bins = cfg["n_octaves"] * bpo
+    _, per_hz, _ = constantq.plan(cfg["sr"], fmin, n_bins, bpo, 0.0, 1.0, "hann", cfg["gamma"], check=False,
+                                  ratios=ratios)
+    longest = float(np.max(per_hz)) * cfg["sr"]
+  else:
+    r = 2.0 ** (1.0 / cfg["bins_per_octave"])
+    longest = (r**2 + 1) / (r**2 - 1) * cfg["sr"] / fmin
   margin = int(2 * longest + 256 * 2 ** cfg["n_octaves"])
   y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, -(-margin // hop) * hop)])
+  if name == "chroma_vqt":
+    return chroma_vqt(y, sr=cfg["sr"], hop_length=hop, fmin=cfg["cqt_fmin"], intervals=cfg["intervals"],
+                      norm=cfg["chroma_norm"], threshold=cfg["chroma_threshold"], n_octaves=cfg["n_octaves"],
+                      bins_per_octave=cfg["bins_per_octave"], gamma=cfg["gamma"])[..., :n_frames]
   kw = dict(sr=cfg["sr"], hop_length=hop, fmin=cfg["cqt_fmin"], tuning=cfg["tuning"],
             n_chroma=cfg["n_chroma"], n_octaves=cfg["n_octaves"], bins_per_octave=cfg["bins_per_octave"])
   if name == "chroma_cens":

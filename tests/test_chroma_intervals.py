@@ -146,3 +146,24 @@ def test_constant_q_features_in_the_registry(clips, tmp_path):
     for name in names:
       np.testing.assert_allclose(np.asarray(got[str(path)][name]).reshape(ref[name].shape), ref[name], atol=1e-4,
                                  err_msg=f"{path.name} {name}")
+
+
+def test_chroma_vqt_in_the_registry(clips):
+  """chroma_vqt through the core's feature pass (jd.features, batch.extract) with an interval set: the direct
+  function of the signal followed by zeros, and the same checks and messages as the function."""
+  y = clips["music_22k"]
+  out = jd._core.features(y, ("chroma_vqt", "rms"), dict(sr=SR, intervals="ji5"), n_fft=2048, hop_length=512)
+  got, want = np.asarray(out["chroma_vqt"]), np.asarray(jd.chroma_vqt(y, sr=SR, intervals="ji5"))
+  assert got.shape == want.shape == (12, out["rms"].shape[-1])
+  np.testing.assert_allclose(got[:, :-24], want[:, :-24], atol=5e-4)
+  assert dict(jd._core.config("chroma_vqt", {"intervals": [1.0, 1.5]}))["intervals"] == (1.0, 1.5)
+  alias = {"norm": "chroma_norm", "threshold": "chroma_threshold", "fmin": "cqt_fmin"}
+  for bad in (dict(intervals="ji11"), dict(intervals=[1.0, 2.5]), dict(intervals=["a"]), dict(n_octaves=65),
+              dict(gamma=-1.0), dict(threshold=-1.0), dict(fmin=0.0)):
+    errors = []
+    for call in (lambda: jd.chroma_vqt(y[:4096], **bad),
+                 lambda: jd._core.config("chroma_vqt", {alias.get(k, k): v for k, v in bad.items()})):
+      with pytest.raises((TypeError, ValueError)) as e:
+        call()
+      errors.append((type(e.value), str(e.value).replace("chroma_threshold", "threshold").replace("cqt_fmin", "fmin")))
+    assert errors[0] == errors[1], bad

@@ -231,8 +231,9 @@ def _signal_blocks(y, spec, cfg):
   over the pieces of a long file they are the signal, whose constant-Q transform the finish computes."""
   del cfg
   if spec.pad_mode != "constant":
-    raise ValueError(f"the constant-Q features (chroma_cqt, chroma_cens, tonnetz) need pad_mode='constant' (their "
-                     f"filters read zeros past the signal's ends, as jaxdsp.cqt does), got pad_mode={spec.pad_mode!r}")
+    raise ValueError(f"the constant-Q features (chroma_cqt, chroma_vqt, chroma_cens, tonnetz) need "
+                     f"pad_mode='constant' (their filters read zeros past the signal's ends, as jaxdsp.cqt does), "
+                     f"got pad_mode={spec.pad_mode!r}")
   hop, n = spec.hop_length, y.shape[-1]
   if hop > spec.n_fft - spec.n_fft // 2:  # a piece of a long file holds n_fft + (frames - 1) · hop samples
     raise ValueError(f"the constant-Q features need hop_length <= n_fft - n_fft // 2 = "
@@ -242,6 +243,21 @@ def _signal_blocks(y, spec, cfg):
   end = off + n_frames * hop
   y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, max(0, end - n))])[..., off:end]
   return jnp.swapaxes(y.reshape(*y.shape[:-1], n_frames, hop), -1, -2)
+
+
+def _n_octaves(value: Any, name: str) -> int:
+  value = _checks.positive_int(value, name)
+  if value > 64:
+    raise ValueError(f"{name} must be at most 64, got {value}")
+  return value
+
+
+def _intervals(value: Any, name: str) -> Any:
+  """An interval set: a name of ``jaxdsp.constantq.INTERVAL_SETS`` or distinct ratios in [1, 2), as a tuple
+  (checked by the function ``vqt`` and ``chroma_vqt`` use, so that the messages are theirs)."""
+  from jaxdsp import constantq  # pylint: disable=import-outside-toplevel  (the interval sets live there)
+  ratios, _ = constantq.octave_ratios(value, 12, sort=False)
+  return value if isinstance(value, str) else ratios
 
 
 def _cq_finish(name):
@@ -256,11 +272,15 @@ _CQ = {"sr": 22050, "n_chroma": 12, "tuning": 0.0, "chroma_norm": math.inf, "cqt
        "bins_per_octave": 36, "chroma_threshold": 0.0}
 OPTIONS.update({
     "cqt_fmin": Option(None, _number_or_none(_checks.positive_number), "constant-Q: lowest frequency, default C1"),
-    "n_octaves": Option(7, _checks.positive_int, "constant-Q: number of octaves"),
+    "n_octaves": Option(7, _n_octaves, "constant-Q: number of octaves (at most 64)"),
     "bins_per_octave": Option(36, _checks.positive_int, "constant-Q: bins per octave (a multiple of n_chroma)"),
     "chroma_threshold": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True),
                                "constant-Q chroma: values below it set to 0"),
     "win_len_smooth": Option(41, _number_or_none(_checks.positive_int), "CENS: smoothing length in frames, or None"),
+    "intervals": Option("equal", _intervals, "variable-Q chroma: 'equal', 'pythagorean', 'ji3', 'ji5', 'ji7' or a "
+                        "sequence of distinct ratios in [1, 2) (bins_per_octave is then its length)"),
+    "gamma": Option(0.0, _number_or_none(lambda v, n: _checks.positive_number(v, n, allow_zero=True)),
+                    "variable-Q chroma: bandwidth offset in Hz (0: constant-Q; None: ERB)"),
 })
 _ENTRIES += (
     Feature("chroma_cqt", "signal", _signal_blocks, dict(_CQ), finish=_cq_finish("chroma_cqt"),
@@ -269,6 +289,11 @@ _ENTRIES += (
             finish=_cq_finish("chroma_cens"), doc="chroma energy normalised statistics (librosa's chroma_cens)"),
     Feature("tonnetz", "signal", _signal_blocks, dict(_CQ), finish=_cq_finish("tonnetz"),
             doc="tonal centroids of the constant-Q chroma (librosa's tonnetz)"),
+    Feature("chroma_vqt", "signal", _signal_blocks,
+            {"sr": 22050, "chroma_norm": math.inf, "cqt_fmin": None, "n_octaves": 7, "bins_per_octave": 12,
+             "chroma_threshold": 0.0, "intervals": "equal", "gamma": 0.0},
+            finish=_cq_finish("chroma_vqt"),
+            doc="variable-Q chromagram of an interval set (librosa's chroma_vqt, intervals='equal' unless given)"),
 )
 # --- end constant-Q and chroma ---
 # --- helpers and conversions ---
@@ -361,6 +386,6 @@ def _check_together(cfg: dict[str, Any]) -> None:
     raise ValueError(f"n_mfcc must be <= n_mels={cfg['n_mels']}, got {cfg['n_mfcc']}")
   if "n_bands" in cfg:
     _contrast_check(cfg)
-  if "bins_per_octave" in cfg and cfg["bins_per_octave"] % cfg["n_chroma"]:
+  if "n_chroma" in cfg and "bins_per_octave" in cfg and cfg["bins_per_octave"] % cfg["n_chroma"]:
     raise ValueError(f"bins_per_octave={cfg['bins_per_octave']} must be an integer multiple of "
                      f"n_chroma={cfg['n_chroma']}")
