@@ -1,6 +1,8 @@
 """RBJ biquad designs against the Audio EQ Cookbook formulas written out here in NumPy (float64), in
-the form torchaudio's ``functional/filtering.py`` uses (torchaudio is not installable here), and the
-apply forms against ``scipy.signal.lfilter`` with those coefficients on real clips.
+the form torchaudio's ``functional/filtering.py`` uses, and the apply forms against
+``scipy.signal.lfilter`` with those coefficients on real clips. This is the CI check: torchaudio
+itself is not in the test extra (no wheel loads beside its torch); ``tests/test_biquad_torchaudio.py``
+compares against it when it imports (a side environment, see that file).
 
 Tolerances held: coefficients 1e-12 (float64) and 1e-6 (float32); filtered clips within 1e-5 of the
 peak in float32 against scipy running the same (float32-rounded) coefficients in float64; responses at the design frequency within 1e-9 dB (float64).
