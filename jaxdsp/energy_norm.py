@@ -3,8 +3,9 @@
 Layout: ``S`` is ``(..., n_freq, n_frames)`` (time last; any leading batch axes), smoothed along
 ``axis`` (default -1). Unlike the learnable :class:`jaxdsp.nn.PCEN` module (positive parameters by
 construction), this function follows ``librosa.pcen`` exactly, including ``gain = 0``, ``bias = 0``
-and ``power = 0`` and the optional max-filtered reference. The first-order IIR smoother runs as a
-``lax.scan`` over frames inside one jitted pass; everything is differentiable in ``S`` (with
+and ``power = 0`` and the optional max-filtered reference. The first-order IIR smoother runs in
+matrix form inside one jitted pass (blocks of frames filtered by matrix products along the frame
+axis; rows over 1024 frames scan over segments of that length); everything is differentiable in ``S`` (with
 ``bias = 0``, zeros in ``S`` give a NaN gradient, as ``log(0)`` enters the formula).
 """
 
@@ -41,20 +42,92 @@ def _max_filter(x: jax.Array, size: int, axis: int) -> jax.Array:
   return jnp.moveaxis(out, -1, axis)
 
 
-def _smoother(x: jax.Array, z: jax.Array, b: float) -> tuple[jax.Array, jax.Array]:
-  """scipy's ``lfilter([b], [1, b - 1], x, zi=z)`` along the last axis: ``M[t] = b·x[t] + z``,
-  ``z <- (1 - b)·M[t]``, as a ``lax.scan`` over frames (each step one element-wise pass over the
-  other axes). Returns ``(M, final z)``.
+_BLOCK = 16  # frames per block of the smoother's matrix form
+_SEGMENT = 1024  # frames per segment (at most 64 blocks); longer inputs scan over segments
 
-  Measured on CPU inside the one jitted PCEN pass, this beats the parallel forms: a blocked matrix
-  form (within-block products, the state carried across blocks) ran 2.5× slower there, XLA fusing the
-  compressive nonlinearity into the product's sliced output; ``lax.associative_scan`` was no faster."""
-  def step(state, frame):
-    out = b * frame + state
-    return (1.0 - b) * out, out
 
-  z_last, out = jax.lax.scan(step, z, jnp.moveaxis(x, -1, 0))
-  return jnp.moveaxis(out, 0, -1), z_last
+@functools.lru_cache(maxsize=64)
+def _smoother_mats(b: float, block: int, n_blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+  """Float64 matrices of the smoother ``M[t] = b·x[t] + a·M[t - 1]`` (``a = 1 - b``) on blocks of
+  ``block`` frames: ``K[i, j] = b·a^(i - j)`` (``j <= i``) filters each block from a zero state;
+  ``C[k, j] = a·a^(block·(k - 1 - j))`` (``j < k``) and ``q[k] = a^(block·k)`` give the state entering
+  block ``k`` from the blocks' last outputs and the initial state; ``P[k, block·k + i] = a^i`` spreads
+  each block's entering state over its frames (block-diagonal)."""
+  a = 1.0 - b
+  i = np.arange(block)
+  k = np.arange(n_blocks)
+  d = i[:, None] - i[None, :]
+  e = k[:, None] - 1 - k[None, :]
+  with np.errstate(under="ignore"):
+    K = np.where(d >= 0, b * a ** np.maximum(d, 0), 0.0)
+    C = np.where(e >= 0, a * a ** (block * np.maximum(e, 0).astype(float)), 0.0)
+    q = a ** (block * k.astype(float))
+    P = np.kron(np.eye(n_blocks), a ** i[None, :].astype(float))
+  return K, C, q, P
+
+
+def _smoother(x: jax.Array, z: jax.Array, b: float) -> jax.Array:
+  """scipy's ``lfilter([b], [1, b - 1], x, zi=z)`` of ``(R, n)`` rows, ``n <= _SEGMENT`` frames
+  (``M[t] = b·x[t] + z``, ``z <- (1 - b)·M[t]``), in matrix form, all products along the frame axis
+  in the input's own layout: blocks of ``_BLOCK`` frames from a zero state (``x @ K.T``), the state
+  entering each block (``last @ C.T + q·z``), spread over the block's frames (``@ P``). No
+  sequential loop and no transpose; linear, so gradients are exact.
+
+  Measured on CPU (64 × 128 × 173 frames, inside the jitted PCEN pass): 2× faster than a
+  ``lax.scan`` over frames with the compression inside the step. The compression must read ``M``
+  in this 2-D layout: fused into a 4-D (block, frame) view's sliced output it ran 10× slower."""
+  rows, n = x.shape
+  block = min(_BLOCK, n)
+  nb = -(-n // block)
+  K, C, q, P = (jnp.asarray(m, x.dtype) for m in _smoother_mats(float(b), block, nb))
+  hi = jax.lax.Precision.HIGHEST
+  xb = jnp.pad(x, [(0, 0), (0, nb * block - n)])
+  local = jnp.matmul(xb.reshape(rows * nb, block), K.T, precision=hi).reshape(rows, nb * block)
+  z_in = jnp.matmul(local.reshape(rows, nb, block)[:, :, -1], C.T, precision=hi) + z[:, None] * q
+  return (local + jnp.matmul(z_in, P, precision=hi))[:, :n]
+
+
+def _compress(S: jax.Array, M: jax.Array, gain: float, bias: float, power: float, eps: float) -> jax.Array:
+  """``(S / (eps + M)^gain + bias)^power - bias^power`` in librosa's log-space forms, with XLA's
+  fast log/exp/sqrt in place of its slow CPU expm1: ``(eps + M)^-gain`` as
+  ``exp(-gain·log(eps + M))``; ``(u + bias)^power - bias^power`` without cancellation."""
+  log_norm = -gain * jnp.log(eps + M)
+  if power == 0:
+    return jnp.log1p(S * jnp.exp(log_norm))
+  if bias == 0:
+    return jnp.exp(power * (jnp.log(S) + log_norm))
+  if power == 0.5:
+    u = S * jnp.exp(log_norm)
+    return u / (jnp.sqrt(u + bias) + math.sqrt(bias))
+  if power == 1:
+    return S * jnp.exp(log_norm)
+  return (bias**power) * _expm1(power * jnp.log1p(S * jnp.exp(log_norm) / bias))
+
+
+def _pcen_rows(S: jax.Array, x: jax.Array, z: jax.Array, b: float, compress) -> tuple[jax.Array, jax.Array]:
+  """PCEN of ``(R, n)`` rows ``S`` with reference ``x`` and initial state ``z`` ``(R,)``: returns
+  ``(P, final z)``. Up to ``_SEGMENT`` frames in one matrix-form pass; longer rows as a
+  ``lax.scan`` over segments (the state carried), each segment one such pass."""
+  rows, n = S.shape
+  if n <= _SEGMENT:
+    M = _smoother(x, z, b)
+    return compress(S, M), (1.0 - b) * M[:, -1]
+  n_seg = -(-n // _SEGMENT)
+  pad = n_seg * _SEGMENT - n
+  last = (n - 1) % _SEGMENT  # the last real frame's place in its segment
+
+  def segments(v):
+    v = jnp.pad(v, [(0, 0), (0, pad)]).reshape(rows, n_seg, _SEGMENT)
+    return jnp.moveaxis(v, 1, 0)
+
+  def step(state, seg):
+    s, r = seg
+    M = _smoother(r, state, b)
+    return (1.0 - b) * M[:, -1], (compress(s, M), M[:, last])
+
+  _, (out, m_last) = jax.lax.scan(step, z, (segments(S), segments(x)))
+  out = jnp.moveaxis(out, 0, 1).reshape(rows, n_seg * _SEGMENT)[:, :n]
+  return out, (1.0 - b) * m_last[-1]
 
 
 @functools.partial(jax.jit, static_argnames=("b", "gain", "bias", "power", "eps", "max_size", "axis", "max_axis"))
@@ -63,25 +136,13 @@ def _pcen(S, ref, z0, *, b, gain, bias, power, eps, max_size, axis, max_axis):
     S = jnp.abs(S)
   if ref is None:
     ref = S if max_size == 1 else _max_filter(S, max_size, max_axis)
-  x = jnp.moveaxis(ref, axis, -1)
-  smooth_ref, z_last = _smoother(x, z0[..., 0], b)
-  zf = jnp.moveaxis(z_last[..., None], -1, axis)
-  smooth_ref = jnp.moveaxis(smooth_ref, -1, axis)
-  # librosa's log-space formulas, with XLA's fast log/exp/sqrt in place of its slow CPU expm1:
-  # (eps + M)^-gain as exp(-gain·log(eps + M)) (= exp(-gain·(log eps + log1p(M / eps))));
-  # (u + bias)^power - bias^power without cancellation.
-  log_norm = -gain * jnp.log(eps + smooth_ref)
-  if power == 0:
-    out = jnp.log1p(S * jnp.exp(log_norm))
-  elif bias == 0:
-    out = jnp.exp(power * (jnp.log(S) + log_norm))
-  elif power == 0.5:
-    u = S * jnp.exp(log_norm)
-    out = u / (jnp.sqrt(u + bias) + math.sqrt(bias))
-  elif power == 1:
-    out = S * jnp.exp(log_norm)
-  else:
-    out = (bias**power) * _expm1(power * jnp.log1p(S * jnp.exp(log_norm) / bias))
+  S_t = jnp.moveaxis(S, axis, -1)
+  shape = S_t.shape
+  rows = (-1, shape[-1])
+  compress = functools.partial(_compress, gain=gain, bias=bias, power=power, eps=eps)
+  out, z_last = _pcen_rows(S_t.reshape(rows), jnp.moveaxis(ref, axis, -1).reshape(rows), z0.reshape(-1), b, compress)
+  out = jnp.moveaxis(out.reshape(shape), -1, axis)
+  zf = jnp.moveaxis(z_last.reshape(shape[:-1] + (1,)), -1, axis)
   return out, zf
 
 

@@ -1,9 +1,9 @@
 """``jaxdsp.pcen`` (the function) against ``librosa.pcen`` on a real mel spectrogram.
 
-Tolerance: within 1e-5 of max|P| for every variant (float32 scan vs librosa's float64 lfilter on a
+Tolerance: within 1e-5 of max|P| for every variant (float32 matrix-form smoother vs librosa's float64 lfilter on a
 float32 input; measured ≤ 3e-6), including ``gain = 0``, ``bias = 0``, ``power = 0``, the
 max-filtered reference, a given ``zi`` and other powers (0.25, 1, 2); the final state ``zf`` within
-1e-6 relative.
+1e-6 relative, also over 1024 frames (the smoother's scan over segments).
 """
 
 import jax
@@ -42,6 +42,11 @@ def test_state_and_axis(mel):
   first, z = jd.pcen(mel[:, :half], return_zf=True)
   second = jd.pcen(mel[:, half:], zi=z)
   np.testing.assert_allclose(jnp.concatenate([first, second], -1), jd.pcen(mel), rtol=1e-5, atol=1e-6)
+  long = np.tile(mel[:4], 1 + 1100 // mel.shape[-1])[:, :1100]  # over 1024 frames: a scan over segments
+  ref, ref_zf = librosa.pcen(long, zi=zi[:4], return_zf=True)
+  ours, zf = jd.pcen(long, zi=zi[:4], return_zf=True)
+  np.testing.assert_allclose(ours, ref, atol=1e-5 * np.abs(ref).max())
+  np.testing.assert_allclose(zf, ref_zf, rtol=1e-6)
   ref = librosa.pcen(mel.T, axis=0, max_size=3, max_axis=1)
   np.testing.assert_allclose(jd.pcen(mel.T, axis=0, max_size=3, max_axis=1), ref, atol=1e-5 * np.abs(ref).max())
   D = librosa.stft(load_clip("speech_16k")[0][:8000], n_fft=512)
