@@ -84,13 +84,18 @@ def _coeffs(c: Any, name: str) -> jax.Array:
   return c
 
 
-def _check_a0(a: jax.Array) -> None:
+def _check_a0(a: jax.Array, *, name: str = "a", col: int = 0) -> None:
+  """``a[..., col]`` (the leading denominator coefficient) non-zero and ``a`` finite, when ``a`` is concrete.
+
+  Read through NumPy: inside a ``jit`` trace, indexing even a concrete (closed-over) array gives a tracer.
+  """
   if _is_concrete(a):
-    a0 = np.asarray(a[..., 0])
-    if np.any(a0 == 0):
-      raise ValueError("a[0] (the leading denominator coefficient) must be non-zero, got 0")
-    if not np.all(np.isfinite(np.asarray(a))):
-      raise ValueError("a contains non-finite values (NaN or inf)")
+    arr = np.asarray(a)
+    if np.any(arr[..., col] == 0):
+      what = "a[0] (the leading denominator coefficient)" if name == "a" else f"{name}[..., {col}] (each a0)"
+      raise ValueError(f"{what} must be non-zero, got 0")
+    if not np.all(np.isfinite(arr)):
+      raise ValueError(f"{name} contains non-finite values (NaN or inf)")
 
 
 def _sum_to_shape(g: jax.Array, shape: tuple[int, ...]) -> jax.Array:
@@ -678,7 +683,7 @@ def sosfilt(x: ArrayLike, *, sos: ArrayLike, zi: ArrayLike | None = None) -> jax
   sos = _coeffs(sos, "sos")
   if sos.ndim < 2 or sos.shape[-1] != 6:
     raise ValueError(f"sos must have shape (..., n_sections, 6), got {tuple(sos.shape)}")
-  _check_a0(sos[..., 3:])
+  _check_a0(sos, name="sos", col=3)
   n_sections = sos.shape[-2]
   if zi is not None:
     zi = _checks.as_signal(zi, "zi")

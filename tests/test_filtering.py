@@ -207,3 +207,11 @@ def test_bad_input():
   # checks run at trace time, under jit too
   with pytest.raises(ValueError, match="zi"):
     jax.jit(lambda x: jd.lfilter(x, b=jnp.ones(2), a=jnp.ones(3), zi=jnp.zeros(1)))(x)
+  # concrete coefficient arrays closed over by a jitted function are checked, not refused
+  b, a = jnp.asarray([0.5, 0.5]), jnp.asarray([1.0, -0.5])
+  sos = jnp.concatenate([b, jnp.zeros(1), a, jnp.zeros(1)])[None]
+  y = jax.jit(lambda x: jd.lfilter(x, b=b, a=a))(x + 1)
+  np.testing.assert_allclose(y, ss.lfilter([0.5, 0.5], [1.0, -0.5], x + 1), rtol=1e-6)
+  sos0 = sos.at[0, 3].set(0.0)
+  with pytest.raises(ValueError, match="sos\\[..., 3\\]"):
+    jax.jit(lambda x: jd.sosfilt(x, sos=sos0))(x)
