@@ -17,7 +17,9 @@ Toeplitz matrix of the impulse response ``h``; the block-end states are carried 
 zero-input response to the state it inherits, as ``h`` convolved with the ``N``-sample excitation
 the state is equivalent to. On CPU this is faster than a chunked scan of the recursion (measured
 1–3× faster, a scan step is one small vector operation), and it keeps the float32 error at scipy's
-level for Butterworth/Chebyshev orders 1–8 and low-frequency biquads.
+level for Butterworth/Chebyshev orders 1–8 and low-frequency biquads. The block matmuls ask for full
+float32 precision (``Precision.HIGHEST``): at JAX's default, GPUs round their inputs to TF32 and TPUs
+to bfloat16, which lightly damped filters do not survive.
 
 Time-varying coefficients (:func:`time_varying_allpole`): a chunked scan. Each row is cut into
 blocks (about 2048 rows × blocks in all, none shorter than 32 samples, ``32 · order`` above order 2)
@@ -270,6 +272,13 @@ def _chunked_allpole(v: jax.Array, a: jax.Array) -> jax.Array:
   return y.T.reshape(bsz, nb * tb)[:, :length]
 
 
+# Every block matmul asks for full float32 products: JAX's default precision lets GPUs round float32 matmul
+# inputs to TF32 (10 mantissa bits) and TPUs to bfloat16 (7), which no refinement step repairs for lightly
+# damped filters (emulated: a 50 Hz, Q = 5 peaking biquad at 44.1 kHz errs 1.6e2 × its peak with TF32 inputs,
+# NaN with bfloat16; 2.6e-4 in float32, scipy's float32 3.2e-4). CPU computes float32 either way.
+_F32 = jax.lax.Precision.HIGHEST
+
+
 def _block_size(n_order: int) -> int:
   if n_order <= 2:
     return 64  # biquads: measured as accurate as 128 after refinement, half the flops
@@ -301,9 +310,9 @@ def _blocked_allpole(v: jax.Array, a: jax.Array) -> jax.Array:
   hmat = jnp.where(idx >= 0, h[:, np.clip(idx, 0, None)], 0.0)  # (Ba, T, T): hmat[t, s] = h[t - s]
   vb = jnp.pad(v, ((0, 0), (0, nblk * tb - length))).reshape(bsz, nblk, tb)
   if ba == 1:
-    y_loc = vb @ hmat[0].T  # (B, nb, T)
+    y_loc = jnp.matmul(vb, hmat[0].T, precision=_F32)  # (B, nb, T)
   else:
-    y_loc = jnp.einsum("bjs,bts->bjt", vb, hmat)
+    y_loc = jnp.einsum("bjs,bts->bjt", vb, hmat, precision=_F32)
   if nblk == 1:
     return y_loc.reshape(bsz, tb)[:, :length]
   # Excitation map: the state s = (y[-1], ..., y[-N]) acts on a block as e[m] = Σ_i E[m, i] s_i.
@@ -312,24 +321,25 @@ def _blocked_allpole(v: jax.Array, a: jax.Array) -> jax.Array:
   # Block transition: the end state (y[T-1], ..., y[T-N]) of the zero-input response, M = Hend @ E.
   ti = tb - 1 - mi
   hend = h[:, ti]  # (Ba, N, N): h[T-1-i-m]
-  mmat = hend @ emat
+  mmat = jnp.matmul(hend, emat, precision=_F32)
   local = y_loc[..., ::-1][..., :n]  # (B, nb, N) zero-state end states
 
   def carry_step(state, loc):
-    state = (state @ mmat[0].T if ba == 1 else jnp.einsum("bmn,bn->bm", mmat, state)) + loc
+    state = (jnp.matmul(state, mmat[0].T, precision=_F32) if ba == 1
+             else jnp.einsum("bmn,bn->bm", mmat, state, precision=_F32)) + loc
     return state, state
 
   # The one sequential part: n_blocks steps on (B, N) states (n_samples / T tiny steps).
   _, states = jax.lax.scan(carry_step, jnp.zeros((bsz, n), v.dtype), jnp.moveaxis(local, 1, 0))  # (nb, B, N)
   prev = jnp.concatenate([jnp.zeros_like(states[:1]), states[:-1]], axis=0)
   if ba == 1:
-    exc = jnp.einsum("mi,jbi->bjm", emat[0], prev)  # (B, nb, N)
+    exc = jnp.einsum("mi,jbi->bjm", emat[0], prev, precision=_F32)  # (B, nb, N)
   else:
-    exc = jnp.einsum("bmi,jbi->bjm", emat, prev)
+    exc = jnp.einsum("bmi,jbi->bjm", emat, prev, precision=_F32)
   if ba == 1:
-    corr = exc @ hmat[0, :, :n].T
+    corr = jnp.matmul(exc, hmat[0, :, :n].T, precision=_F32)
   else:
-    corr = jnp.einsum("bjm,btm->bjt", exc, hmat[:, :, :n])
+    corr = jnp.einsum("bjm,btm->bjt", exc, hmat[:, :, :n], precision=_F32)
   return (y_loc + corr).reshape(bsz, nblk * tb)[:, :length]
 
 def _shift_coef(a: jax.Array) -> jax.Array:

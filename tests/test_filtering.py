@@ -174,6 +174,36 @@ def test_jit_vmap_batched_coefficients_and_gradients(clips):
     assert np.all(np.isfinite(g))
 
 
+def _dot_precisions(jaxpr):
+  """The ``precision`` of every ``dot_general`` in a jaxpr, nested jaxprs (jit, scan, linear solves) included."""
+  out = []
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name == "dot_general":
+      out.append(eqn.params["precision"])
+    for value in eqn.params.values():
+      for sub in value if isinstance(value, (tuple, list)) else (value,):
+        sub = getattr(sub, "jaxpr", sub)
+        if hasattr(sub, "eqns"):
+          out += _dot_precisions(sub)
+  return out
+
+
+def test_block_matmuls_ask_for_float32_precision():
+  """GPUs (TF32) and TPUs (bfloat16) round float32 matmul inputs at JAX's default precision; emulating that
+  rounding, a 50 Hz peaking biquad at 44.1 kHz errs 1.6e2 × its peak (TF32) or NaN (bfloat16). Every block
+  matmul of the forward pass, the forward-mode tangent and the gradient (shared and per-row filters) asks
+  for ``Precision.HIGHEST`` (the same computation as the default on CPU, so the other tests hold)."""
+  x, b, a = jnp.ones((2, 300)), jnp.array([0.2, 0.3, 0.1]), jnp.array([1.0, -0.5, 0.2])
+  loss = lambda x, b, a: jnp.sum(jd.lfilter(x, b=b, a=a) ** 2)
+  jaxprs = [jax.make_jaxpr(jax.grad(loss, argnums=(0, 1, 2)))(x, b, a),
+            jax.make_jaxpr(jax.grad(loss, argnums=(0, 1, 2)))(x, jnp.stack([b, b]), jnp.stack([a, a])),
+            jax.make_jaxpr(lambda a: jax.jvp(lambda a: jd.lfilter(x, b=b, a=a), (a,), (a,)))(a)]
+  for jaxpr in jaxprs:
+    precisions = _dot_precisions(jaxpr.jaxpr)
+    assert len(precisions) >= 10  # forward, refinement and adjoint solves all found
+    assert all(p == (jax.lax.Precision.HIGHEST,) * 2 for p in precisions), precisions
+
+
 def test_bad_input():
   x = np.zeros(64, np.float32)
   with pytest.raises(ValueError, match="a\\[0\\]"):
