@@ -4,8 +4,8 @@ backward) and scipy.signal.lfilter (forward), in one run on the same float32 bat
 
 * jaxdsp: ``jax.jit(lambda x, b, a: jd.lfilter(x, b=b, a=a))``; backward is
   ``jax.jit(jax.grad(loss, argnums=(0, 1, 2)))`` of ``sum(y * w)`` (gradients for the signal and both
-  coefficient vectors), timed as forward+backward. XLA uses every core unless ``--jax-threads 1``
-  (which sets ``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``).
+  coefficient vectors), timed as forward+backward. XLA uses every core unless ``--one-core``, which
+  pins the whole process (jaxdsp, torch and scipy alike) to one CPU with ``os.sched_setaffinity``.
 * jaxdsp forward mode: ``jax.jvp`` with tangents for ``x``, ``b`` and ``a`` (primal and tangent output).
 * torchaudio: ``lfilter(x, a, b, clamp=False)`` forward, and ``loss.backward()`` of the same loss with
   ``x``, ``a``, ``b`` requiring grad, on ``torch.set_num_threads(--torch-threads)`` threads (default 1,
@@ -80,12 +80,11 @@ def main():
   parser.add_argument("--order", type=int, default=2)
   parser.add_argument("--repeats", type=int, default=7)
   parser.add_argument("--torch-threads", type=int, default=1)
-  parser.add_argument("--jax-threads", type=int, choices=(0, 1), default=0, help="1: one XLA thread; 0: all")
+  parser.add_argument("--one-core", action="store_true", help="pin the process to one CPU (all contenders)")
   parser.add_argument("--quick", action="store_true")
   args = parser.parse_args()
-  if args.jax_threads == 1:  # before jax starts its backend
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
-                               "intra_op_parallelism_threads=1").strip()
+  if args.one_core:  # before jax starts its thread pools
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
   import jax  # pylint: disable=import-outside-toplevel
   import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
@@ -108,7 +107,7 @@ def main():
   bwd = jax.jit(jax.grad(lambda x, b, a, w: jnp.sum(jd.lfilter(x, b=b, a=a) * w), argnums=(0, 1, 2)))
   jvp = jax.jit(lambda x, b, a: jax.jvp(lambda x, b, a: jd.lfilter(x, b=b, a=a), (x, b, a), (x, b, a)))
   print(f"lfilter, Butterworth order {args.order}, float32, {jax.devices()[0].platform} "
-        f"({'1 XLA thread' if args.jax_threads == 1 else f'{os.cpu_count()} CPUs'}); {versions}; "
+        f"({len(os.sched_getaffinity(0))} CPU(s)); {versions}; "
         f"{args.repeats} interleaved rounds; load {os.getloadavg()[0]:.1f}")
   for shape in shapes:
     x = rng.standard_normal(shape).astype(np.float32)
