@@ -204,7 +204,8 @@ def _transition(a: jax.Array, tb: int) -> tuple[jax.Array, jax.Array]:
       acc = _dd_add(acc, (-p[0], -p[1]))
     return (acc,) + hist[:-1], None
 
-  hist, _ = jax.lax.scan(step, hist0, None, length=tb)  # not unrolled: XLA compile time explodes on unrolled double-float chains
+  # not unrolled: XLA compile time explodes on unrolled double-float chains
+  hist, _ = jax.lax.scan(step, hist0, None, length=tb)
   return jnp.stack([h[0] for h in hist], axis=1), jnp.stack([h[1] for h in hist], axis=1)
 
 
