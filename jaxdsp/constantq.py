@@ -7,9 +7,15 @@ Layout: signals ``(..., n_samples)`` with any leading batch axes; transforms ``(
 ``fmin``, ``n_bins``, ``bins_per_octave``, ``tuning``, ``filter_scale``, ``norm``, ``sparsity``,
 ``window``) is a Python value: the filters are built in NumPy (float64, cached) and enter the traced
 code as constants (on CPU, as arguments of the compiled recursion, so that a new ``tuning`` whose kernels
-keep their shapes reuses it). ``tuning=None`` estimates the tuning from a concrete ``y`` (the filter
-lengths, and so the kernels' sample grids and sparsity patterns, depend on it): under ``jit`` it raises a
-``ValueError`` naming ``tuning``; pass a number (e.g. a :func:`jaxdsp.estimate_tuning` computed outside).
+keep their shapes reuses it). ``tuning=None`` estimates the tuning from ``y``, one estimate per example
+(:func:`jaxdsp.estimate_tuning`, librosa's estimate for that example alone; batch-invariant, unlike librosa's
+pooled estimate of a multichannel signal). A single concrete signal gets the NumPy filters of its estimate;
+a batch or a traced signal (``jit``, ``vmap``) gets its kernels built in JAX from each example's estimate
+(the same construction, equal to the NumPy kernels to ~4e-6 of their peak) and librosa's recursion on every
+backend, so ``tuning=None`` works under ``jit`` and ``vmap`` (no gradient flows into the estimate). The
+filter layout (early decimation, each octave's FFT size) must then stay the same over the estimates' range
+[-0.5, 0.5): settings whose longest filter crosses a power of two within it raise a ``ValueError`` naming
+``tuning`` (pass a number). ``hybrid_cqt`` and ``pseudo_cqt`` estimate only from a concrete ``y``.
 Every transform is linear in ``y`` (the magnitude ones up to the modulus), so all
 of them are ``jit``-, ``vmap``- and ``grad``-able.
 
@@ -734,7 +740,8 @@ _TRANSFORM_ARGS = """    y: ``(..., n_samples)`` real signal.
     n_bins: number of bins.
     bins_per_octave: bins per octave.
     tuning: tuning offset in fractions of a bin; ``None`` estimates it from ``y`` with
-      :func:`jaxdsp.estimate_tuning` (eagerly: not under ``jit``).
+      :func:`jaxdsp.estimate_tuning`, one estimate per example (``cqt`` and ``vqt``: also under ``jit`` and
+      ``vmap``; ``pseudo_cqt`` and ``hybrid_cqt``: from a concrete ``y`` only, a batch's mean estimate).
     filter_scale: filter length scale.
     norm: normalisation of each filter (1, 2, ``np.inf`` or ``None``).
     sparsity: fraction of each frequency-domain kernel's mass dropped (``0`` keeps all).
@@ -774,8 +781,8 @@ def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
     ``(..., n_bins, 1 + n_samples // hop_length)`` complex.
 
   Raises:
-    ValueError: bad sizes or choices, filters reaching above the Nyquist frequency, ``tuning=None``
-      under ``jit``.
+    ValueError: bad sizes or choices, filters reaching above the Nyquist frequency (for ``tuning=None``, at
+      any tuning in [-0.5, 0.5)), ``tuning=None`` where the filter layout changes within that range.
     TypeError: integer ``y``, a non-complex ``dtype``, a non-numeric ``tuning``.
 
   Examples:
@@ -798,6 +805,13 @@ def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
     gamma = _checks.positive_number(gamma, "gamma", allow_zero=True)
   _checks.choice(res_type, "res_type", RES_TYPES)
   cdt = _complex_dtype(y, dtype)
+  if tuning is None and (isinstance(y, jax.core.Tracer) or y.ndim > 1):
+    # one estimate per example, the kernels built from it in JAX (traceable: jit, vmap)
+    static = _tuning_layout(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, sparsity, window,
+                            scale, pad_mode, gamma, ratios)
+    from jaxdsp.chroma import estimate_tuning  # pylint: disable=import-outside-toplevel
+    est = estimate_tuning(y, sr=static[0], bins_per_octave=bins_per_octave)
+    return _vqt_tuned_jit(y, est, static=static, res_type=res_type, cdt=cdt)
   tuning = _tuned(y, tuning, sr, bins_per_octave)
   args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, window,
                        scale, pad_mode)
@@ -829,6 +843,132 @@ def _recursion_jit(y, kernels, *, struct, res_type, cdt):
   return run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type).astype(cdt)
 
 
+# ---------------------------------------------------------------------------------------------
+# tuning=None on a traced signal or a batch: librosa's recursion with kernels built in JAX from each example's
+# estimate. estimate_tuning returns the left edges of its 0.01-wide histogram bins, -0.5 ... 0.49; the layout
+# (early decimation, octaves, each octave's FFT size) must be the same at both ends of that range.
+
+_TUNING_RANGE = (-0.5, 0.49)
+# generalised cosine windows (periodic), a0 + a1·cos(2πn/M) + a2·cos(4πn/M): _core.window_np's formulas
+_COSINE_WINDOWS = {"hann": (0.5, -0.5, 0.0), "hamming": (0.54, -0.46, 0.0), "blackman": (0.42, -0.5, 0.08),
+                   "boxcar": (1.0, 0.0, 0.0), "rectangular": (1.0, 0.0, 0.0), "ones": (1.0, 0.0, 0.0)}
+
+
+def _octave_layout(sr, hop_length, per_hz, cutoff, bins_per_octave):
+  """:func:`octave_plan`'s structure without its kernels: the early decimation count, the top rate and per
+  octave ``(lo, hi, n_fft, rate, hop, decimate)``."""
+  n_bins = len(per_hz)
+  n_octaves = -(-n_bins // bins_per_octave)
+  n_filters = min(bins_per_octave, n_bins)
+  count = _early_downsample_count(sr / 2, cutoff, hop_length, n_octaves)
+  sr, hop_length = sr / 2**count, hop_length // 2**count
+  sr_top, octaves = sr, []
+  for i in range(n_octaves):
+    hi = n_bins - n_filters * i
+    lo = max(0, hi - n_filters)
+    n_fft = int(2.0 ** np.ceil(np.log2(max(per_hz[lo:hi] * sr))))
+    decimate = hop_length % 2 == 0
+    octaves.append((lo, hi, n_fft, sr, hop_length, decimate and i < n_octaves - 1))
+    if decimate:
+      hop_length, sr = hop_length // 2, sr / 2
+  return count, sr_top, tuple(octaves)
+
+
+def _tuning_layout(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, sparsity, window, scale,
+                   pad_mode, gamma, ratios) -> tuple:
+  """The checked, static description of a transform whose tuning is estimated per example (hashable). Raises
+  a ``ValueError`` naming ``tuning`` when the layout changes within the estimates' range."""
+  layouts = []
+  for tuning in _TUNING_RANGE:
+    try:
+      args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity,
+                          window, scale, pad_mode)
+      _, per_hz, cutoff = plan(args[0], *args[2:7], args[9], gamma, ratios=ratios)
+    except ValueError as e:
+      if "must" in str(e):  # a bad argument, whatever the tuning
+        raise
+      raise ValueError(f"tuning=None: with a tuning of {tuning:+.2f} bin (the range estimate_tuning returns), {e}; "
+                       "pass a number") from e
+    layouts.append(_octave_layout(args[0], args[1], per_hz, cutoff, args[4]))
+  if layouts[0] != layouts[1]:
+    raise ValueError("tuning=None on a traced or batched signal needs the same filter layout for every tuning in "
+                     "[-0.5, 0.5) (here the early decimation or an octave's FFT size changes within it, as "
+                     "librosa's does): pass a number, e.g. jaxdsp.estimate_tuning computed outside")
+  sr, hop_length, fmin, n_bins, bpo, _, filter_scale, norm, sparsity, window, scale, pad_mode = args
+  if ratios is None:
+    base = fmin * 2.0 ** (np.arange(n_bins, dtype=float) / bpo)
+  else:
+    base = _ratio_frequencies(n_bins, fmin, ratios)
+  alpha = _alpha(base, bpo)  # the relative bandwidths depend on the spacing only, not on the tuning
+  gamma_arr = alpha * 24.7 / 0.108 if gamma is None else np.full(n_bins, float(gamma))
+  return (sr, tuple(base.tolist()), bpo, tuple((filter_scale / alpha).tolist()), tuple((gamma_arr / alpha).tolist()),
+          norm, sparsity, window, scale, pad_mode, layouts[0])
+
+
+def _traced_kernels(tuning: jax.Array, static: tuple, dtype: Any) -> list[jax.Array]:
+  """:func:`octave_plan`'s real kernels for one traced ``tuning`` (a scalar), built in JAX as
+  :func:`_filter_fft` and :func:`_time_kernel` build them in NumPy: windowed complex exponentials of
+  :func:`wavelet_lengths` samples centred in the octave's FFT size, normalised, scaled by ``L / n_fft``,
+  transformed, sparsified row by row, and back to the time domain. The octaves of one FFT size are built
+  together (every step is row by row)."""
+  _, base, bpo, Q, g_over_a, norm, sparsity, window, scale, _, (_, sr_top, octaves) = static
+  freqs = jnp.asarray(base, dtype) * 2.0 ** (tuning.astype(dtype) / bpo)
+  per_hz = jnp.asarray(Q, dtype) / (freqs + jnp.asarray(g_over_a, dtype))
+  a0, a1, a2 = _COSINE_WINDOWS[window]
+  kernels = [None] * len(octaves)
+  for n_fft in sorted({o[2] for o in octaves}):
+    group = [i for i, o in enumerate(octaves) if o[2] == n_fft]
+    rows = np.concatenate([np.arange(octaves[i][0], octaves[i][1]) for i in group])
+    rate = np.concatenate([np.full(octaves[i][1] - octaves[i][0], octaves[i][3]) for i in group])[:, None]
+    f, lengths = freqs[rows, None], per_hz[rows, None] * rate
+    start = jnp.floor(-lengths / 2)  # np.arange(-L // 2, L // 2): M samples from start
+    M = jnp.floor(lengths / 2) - start
+    n = jnp.arange(n_fft, dtype=dtype) - jnp.floor((n_fft - M) / 2)
+    x = 2 * np.pi * n / M
+    w = jnp.where(M == 1, 1.0, a0 + a1 * jnp.cos(x) + a2 * jnp.cos(2 * x))
+    w = jnp.where((n >= 0) & (n < M), w, 0.0)
+    if norm is None:
+      scale_w = 1.0
+    elif norm == np.inf:
+      scale_w = 1.0 / w.max(axis=-1, keepdims=True)
+    else:
+      scale_w = 1.0 / jnp.sum(w**norm, axis=-1, keepdims=True) ** (1.0 / norm)
+    phase = 2 * np.pi * jnp.remainder(f / rate * (start + n), 1.0)
+    amp = w * scale_w * lengths / n_fft
+    basis = jnp.fft.fft(jax.lax.complex(amp * jnp.cos(phase), amp * jnp.sin(phase)), axis=-1)[:, : n_fft // 2 + 1]
+    if sparsity > 0:  # _sparsify_rows
+      mags = jnp.abs(basis)
+      srt = jnp.sort(mags, axis=-1)
+      cumulative = jnp.cumsum(srt / mags.sum(axis=-1, keepdims=True), axis=-1)
+      idx = jnp.argmin(cumulative < sparsity, axis=-1)
+      basis = jnp.where(mags >= jnp.take_along_axis(srt, idx[:, None], -1), basis, 0.0)
+    K = jnp.fft.fft(basis, n=n_fft, axis=-1) * jnp.asarray(np.sqrt(sr_top / rate), dtype)  # _time_kernel
+    if scale:
+      K = K / jnp.sqrt(per_hz[rows, None] * sr_top)
+    offset = 0
+    for i in group:
+      k = octaves[i][1] - octaves[i][0]
+      kernels[i] = jnp.concatenate([K[offset : offset + k].real, K[offset : offset + k].imag]).astype(dtype)
+      offset += k
+  return kernels
+
+
+@functools.partial(jax.jit, static_argnames=("static", "res_type", "cdt"))
+def _vqt_tuned_jit(y, tuning, *, static, res_type, cdt):
+  """``vqt`` of each example with its own tuning ``(...)``: librosa's recursion, kernels from the tuning."""
+  count, _, octaves = static[-1]
+  struct = tuple((lo, hi, None, hop, dec) for lo, hi, _, _, hop, dec in octaves)
+  pad_mode, scale = static[9], static[8]
+
+  def one(yi, ti):
+    kernels = _traced_kernels(ti, static, yi.dtype)
+    return run_octaves(yi, count, struct, kernels, pad_mode, scale, res_type)
+
+  lead = y.shape[:-1]
+  V = jax.vmap(one)(y.reshape(-1, y.shape[-1]), jax.lax.stop_gradient(tuning).reshape(-1))
+  return V.reshape(*lead, *V.shape[1:]).astype(cdt)
+
+
 def cqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float | None = None, n_bins: int = 84,
         bins_per_octave: int = 12, tuning: float | None = 0.0, filter_scale: float = 1, norm: float | None = 1,
         sparsity: float = 0.01, window: str = "hann", scale: bool = True, pad_mode: str = "constant",
@@ -854,8 +994,8 @@ def cqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
     ``(..., n_bins, 1 + n_samples // hop_length)`` complex.
 
   Raises:
-    ValueError: bad sizes or choices, filters reaching above the Nyquist frequency, ``tuning=None``
-      under ``jit``.
+    ValueError: bad sizes or choices, filters reaching above the Nyquist frequency (for ``tuning=None``, at
+      any tuning in [-0.5, 0.5)), ``tuning=None`` where the filter layout changes within that range.
     TypeError: integer ``y``, a non-complex ``dtype``, a non-numeric ``tuning``.
 
   Examples:
