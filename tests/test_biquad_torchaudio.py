@@ -28,6 +28,7 @@ peak; measured 6e-13, 3e-13, 1.4e-11).
 """
 
 import importlib
+import importlib.util
 import math
 
 import jax
@@ -39,8 +40,10 @@ import scipy.signal as ss
 import jaxdsp as jd
 from audio_corpus import load_clip
 
-torch = pytest.importorskip("torch")
+if importlib.util.find_spec("torchaudio") is None:  # skip before importing torch (seconds) in CI
+  pytest.skip("torchaudio is not installed", allow_module_level=True)
 try:
+  import torch
   taf = importlib.import_module("torchaudio.functional")
 except (ImportError, OSError) as err:  # a torchaudio built for another torch fails to load its library (OSError)
   pytest.skip(f"torchaudio does not import: {err}", allow_module_level=True)
