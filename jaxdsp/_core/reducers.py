@@ -332,24 +332,66 @@ def zcr(y: jax.Array, frame_length: int, hop_length: int, center: bool, pad_mode
 # Spectral contrast, polynomial fits, onset flux, chroma.
 
 
+def _top_means_rows(x: jax.Array, k: int) -> tuple[jax.Array, jax.Array]:
+  """Means of the ``k`` largest and of the ``k`` smallest of ``x`` ``(..., n, n_frames)`` along
+  axis -2, by insertion into sorted lists (exact, ties included; differentiable through max/min).
+
+  One ``fori_loop`` step per bin: with ``top`` the descending list (``top[-1] = +inf``), a value
+  ``v`` enters as ``top'[j] = max(top[j], min(top[j - 1], v))`` — every entry from two old ones, so
+  the whole ``(2, k, ..., n_frames)`` state (peaks, and valleys on ``-x``) is one element-wise pass
+  with the frames as contiguous lanes, read in place (no transpose). Measured on CPU (64 × 431 bins
+  × 173 frames, k = 9): 2× faster than ``top_k`` on the transposed band, whose transpose alone
+  costs as much as the insertion."""
+  lanes = x.shape[:-2] + x.shape[-1:]
+  sign = jnp.asarray([1, -1], x.dtype).reshape((2, 1) + (1,) * len(lanes))
+  cap = jnp.full((2, 1) + lanes, jnp.inf, x.dtype)
+
+  def insert(i, top):
+    v = sign * jax.lax.dynamic_index_in_dim(x, i, axis=-2, keepdims=False)[None, None]
+    return jnp.maximum(top, jnp.minimum(jnp.concatenate([cap, top[:, :-1]], axis=1), v))
+
+  top = jax.lax.fori_loop(0, x.shape[-2], insert, jnp.full((2, k) + lanes, -jnp.inf, x.dtype))
+  means = jnp.mean(top, axis=1)
+  return means[0], -means[1]
+
+
+_CONTRAST_CHUNK = 8  # spectra per step of the insertion's lax.map (its state stays cache-sized)
+
+
 def contrast_peaks(S: jax.Array, bands: tuple, axis: int) -> jax.Array:
   """``(..., 2, n_bands + 1, n_frames)``: each band's mean of its ``n_q`` largest (peak, row 0) and
-  smallest (valley, row 1) magnitudes per frame (``top_k``; differentiable)."""
-  if axis == -2:
-    S = jnp.swapaxes(S, -1, -2)  # (..., n_frames, n_freq): one transpose, then bins are contiguous
-  peaks, valleys = [], []
-  for k, (indices, n_q) in enumerate(bands):
+  smallest (valley, row 1) magnitudes per frame (differentiable). Frequency at ``-2``: sorted-list
+  insertion over the band's bins, the frames as lanes (:func:`_top_means_rows`), a ``lax.map`` over
+  chunks of up to 8 spectra (1.3× faster than the whole batch at once on 64 spectra); frequency
+  last: ``top_k`` along it."""
+  for k, (indices, _) in enumerate(bands):
     if not indices:  # librosa returns NaN here (the mean of an empty band)
-      raise ValueError(f"spectral contrast band {k} holds no frequency bin of S ({S.shape[-1]} bins): use a larger "
+      raise ValueError(f"spectral contrast band {k} holds no frequency bin of S ({S.shape[axis]} bins): use a larger "
                        "n_fft or a higher fmin")
+  lead = S.shape[:-2]
+  rows = int(np.prod(lead))
+  chunk = max(c for c in range(1, _CONTRAST_CHUNK + 1) if rows % c == 0)
+  if axis == -2 and rows > chunk:
+    out = jax.lax.map(lambda s: _contrast_peaks(s, bands, axis), S.reshape((rows // chunk, chunk) + S.shape[-2:]))
+    return out.reshape(lead + out.shape[-3:])
+  return _contrast_peaks(S, bands, axis)
+
+
+def _contrast_peaks(S: jax.Array, bands: tuple, axis: int) -> jax.Array:
+  peaks, valleys = [], []
+  for indices, n_q in bands:
     lo, hi = indices[0], indices[-1] + 1
     if indices == tuple(range(lo, hi)):
-      sub = jax.lax.slice_in_dim(S, lo, hi, axis=-1)
+      sub = jax.lax.slice_in_dim(S, lo, hi, axis=axis)
     else:  # user frequencies out of order
-      sub = jnp.take(S, jnp.asarray(indices), axis=-1)
-    if n_q == 1:  # the low bands: a plain maximum and minimum (no top_k)
-      peaks.append(jnp.max(sub, axis=-1))
-      valleys.append(jnp.min(sub, axis=-1))
+      sub = jnp.take(S, jnp.asarray(indices), axis=axis)
+    if n_q == 1:  # the low bands: a plain maximum and minimum
+      peaks.append(jnp.max(sub, axis=axis))
+      valleys.append(jnp.min(sub, axis=axis))
+    elif axis == -2:
+      peak, valley = _top_means_rows(sub, n_q)
+      peaks.append(peak)
+      valleys.append(valley)
     else:
       peaks.append(jnp.mean(jax.lax.top_k(sub, n_q)[0], axis=-1))
       valleys.append(-jnp.mean(jax.lax.top_k(-sub, n_q)[0], axis=-1))
