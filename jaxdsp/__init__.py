@@ -177,22 +177,23 @@ from jaxdsp.constantq import wavelet_lengths
 # --- end constant-Q and chroma ---
 
 # --- filters and effects ---
-from jaxdsp.biquad import allpass_biquad
-from jaxdsp.biquad import allpass_biquad_coeffs
-from jaxdsp.biquad import bandpass_biquad
-from jaxdsp.biquad import bandpass_biquad_coeffs
-from jaxdsp.biquad import bandreject_biquad
-from jaxdsp.biquad import bandreject_biquad_coeffs
-from jaxdsp.biquad import bass_biquad
-from jaxdsp.biquad import bass_biquad_coeffs
-from jaxdsp.biquad import equalizer_biquad
-from jaxdsp.biquad import equalizer_biquad_coeffs
-from jaxdsp.biquad import highpass_biquad
-from jaxdsp.biquad import highpass_biquad_coeffs
-from jaxdsp.biquad import lowpass_biquad
-from jaxdsp.biquad import lowpass_biquad_coeffs
-from jaxdsp.biquad import treble_biquad
-from jaxdsp.biquad import treble_biquad_coeffs
+from jaxdsp.biquads import allpass_biquad
+from jaxdsp.biquads import allpass_biquad_coeffs
+from jaxdsp.biquads import bandpass_biquad
+from jaxdsp.biquads import bandpass_biquad_coeffs
+from jaxdsp.biquads import bandreject_biquad
+from jaxdsp.biquads import bandreject_biquad_coeffs
+from jaxdsp.biquads import bass_biquad
+from jaxdsp.biquads import bass_biquad_coeffs
+from jaxdsp.biquads import biquad
+from jaxdsp.biquads import equalizer_biquad
+from jaxdsp.biquads import equalizer_biquad_coeffs
+from jaxdsp.biquads import highpass_biquad
+from jaxdsp.biquads import highpass_biquad_coeffs
+from jaxdsp.biquads import lowpass_biquad
+from jaxdsp.biquads import lowpass_biquad_coeffs
+from jaxdsp.biquads import treble_biquad
+from jaxdsp.biquads import treble_biquad_coeffs
 from jaxdsp.effects import compressor
 from jaxdsp.effects import compressor_gain_db
 from jaxdsp.effects import delay
@@ -251,6 +252,7 @@ __all__ = (
     "bass_biquad_coeffs",
     "batch",
     "beat_track",
+    "biquad",
     "chirp",
     "chroma_cens",
     "chroma_cqt",

@@ -22,7 +22,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
-from jaxdsp.biquad import equalizer_biquad_coeffs
+from jaxdsp.biquads import equalizer_biquad_coeffs
 from jaxdsp.filtering import sosfilt
 
 __all__ = ["compressor", "compressor_gain_db", "delay", "distortion", "gain", "pan", "parametric_eq"]

@@ -97,6 +97,7 @@ _REQUIRED: dict[str, dict[str, Any]] = {
     "frequency_filter": {"magnitudes": np.ones((9, 4), np.float32)},
     "exp_decay_ir": {"gain": 0.5, "decay": 4.0},
     "time_varying_allpole": {"a": np.full((_N, 1), -0.5, np.float32)},
+    "biquad": {"b0": 0.4, "b1": 0.3, "b2": 0.1, "a0": 1.25, "a1": -1.1, "a2": 0.4},
     "spectral_contrast": {"sr": 8000, "n_fft": 256, "fmin": 100.0, "n_bands": 3},
     "chirp": {"sr": 8000, "length": _N},
     "clicks": {"frames": np.array([0, 4, 8]), "length": _N},

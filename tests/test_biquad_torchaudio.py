@@ -47,7 +47,7 @@ try:
   taf = importlib.import_module("torchaudio.functional")
 except (ImportError, OSError) as err:  # a torchaudio built for another torch fails to load its library (OSError)
   pytest.skip(f"torchaudio does not import: {err}", allow_module_level=True)
-BIQUAD = importlib.import_module("jaxdsp.biquad")  # ``jd.biquad`` is this module: the raw ``biquad`` lives here
+BIQUAD = importlib.import_module("jaxdsp.biquads")
 
 N = 16384
 PEAK = 0.2  # input peak: outputs (gains up to +12 dB, a const-skirt bandpass of Q 2) stay inside [-1, 1]
