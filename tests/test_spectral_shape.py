@@ -88,7 +88,7 @@ def test_transformations(transform):
     S = S + 0.01 + 0.01 * np.random.default_rng(0).uniform(size=S.shape)  # no ties in the silent bins
     with jax.enable_x64(True):
       S64 = jnp.asarray(S, jnp.float64)
-      # top_k is smooth away from ties between bins; a small step keeps the differences off them
+      # the peak and valley selection is smooth away from ties between bins; a small step keeps the differences off them
       check_grads(jax.jit(lambda s: jd.spectral_contrast(S=s, sr=22050, fmin=400.0, n_bands=3).sum()), (S64,),
                   order=1, modes=("rev",), atol=1e-3, rtol=1e-3, eps=1e-7)
       check_grads(jax.jit(lambda s: (jd.poly_features(S=s, order=2) ** 2).sum()), (S64,), order=1, modes=("rev",))
