@@ -5,8 +5,11 @@ clips (default 256 × 4 s of the shipped music example at 22.05 kHz, each clip f
   ``res_type`` (``jd.resample`` between octaves: librosa's numbers) and with ``res_type="halfband"``
   (a 63-tap decimator); on accelerators the one-kernel form. librosa ``cqt`` looped over clips.
   nnAudio's ``CQT2010v2`` on the torch CPU when it imports, else "not installed".
-* ``chroma_stft`` (n_fft 2048, hop 512, ``tuning=0``): ``jd.chroma_stft`` under ``jax.jit`` vs librosa
-  looped over clips.
+* ``chroma_stft`` (n_fft 2048, hop 512, ``tuning=0``): ``jd.chroma_stft`` under ``jax.jit`` on one device,
+  and sharded over one CPU device per core (``jaxdsp.batch.use_cpu_cores``, ``jax.shard_map``: XLA:CPU runs an
+  FFT on one thread, so one device leaves the second core idle), vs librosa looped over clips; and
+  ``tuning=None`` (each example's own estimate) under ``jax.jit`` vs librosa's ``chroma_stft`` and ``cqt``
+  with ``tuning=None``.
 * ``--memory``: peak resident memory of ``jd.cqt`` on one 10-minute signal (in a subprocess).
 
 Every time is the median of ``--repeats`` runs after a warm-up call (compilation excluded). librosa is
@@ -27,8 +30,11 @@ import sys
 
 import jax
 import numpy as np
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec
 
 import jaxdsp as jd
+from jaxdsp import batch
 from _timing import median_time
 
 
@@ -75,6 +81,7 @@ def main() -> None:
     return
   if args.quick:
     args.clips, args.seconds, args.repeats, args.librosa_clips = 16, 1.0, 2, 8
+  n_dev = batch.use_cpu_cores()  # before any computation (only the sharded chroma row uses the extra devices)
   sr = 22050
   y = make_clips(args.clips, args.seconds, sr)
   y_dev = jax.block_until_ready(jax.device_put(y))
@@ -109,10 +116,26 @@ def main() -> None:
     rows.append(("nnAudio", None, None))
 
   t_lib = librosa_time(lambda c: librosa.feature.chroma_stft(y=c, sr=sr, tuning=0.0))
-  f = jax.jit(lambda x: jd.chroma_stft(x, sr=sr, tuning=0.0))
-  t = median_time(lambda: jax.block_until_ready(f(y_dev)), args.repeats, warmup=True)
-  rows.append(("jd.chroma_stft", t, t_lib))
+  chroma = lambda x: jd.chroma_stft(x, sr=sr, tuning=0.0)  # noqa: E731
+  t = median_time(lambda: jax.block_until_ready(jax.jit(chroma)(y_dev)), args.repeats, warmup=True)
+  rows.append(("jd.chroma_stft (1 device)", t, t_lib))
+  if jax.default_backend() == "cpu" and n_dev > 1 and args.clips % n_dev == 0:
+    mesh = jax.make_mesh((n_dev,), ("data",), axis_types=(jax.sharding.AxisType.Auto,))
+    y_sh = jax.device_put(y, NamedSharding(mesh, PartitionSpec("data")))
+    f = jax.jit(jax.shard_map(chroma, mesh=mesh, in_specs=PartitionSpec("data"), out_specs=PartitionSpec("data")))
+    t = median_time(lambda: jax.block_until_ready(f(y_sh)), args.repeats, warmup=True)
+    rows.append((f"jd.chroma_stft ({n_dev} CPU devices, shard_map)", t, t_lib))
   rows.append(("librosa.feature.chroma_stft (loop)", t_lib, t_lib))
+  t_lib = librosa_time(lambda c: librosa.feature.chroma_stft(y=c, sr=sr))
+  f = jax.jit(lambda x: jd.chroma_stft(x, sr=sr))
+  t = median_time(lambda: jax.block_until_ready(f(y_dev)), args.repeats, warmup=True)
+  rows.append(("jd.chroma_stft (tuning=None, per example)", t, t_lib))
+  rows.append(("librosa.feature.chroma_stft (tuning=None, loop)", t_lib, t_lib))
+  t_lib = librosa_time(lambda c: librosa.cqt(c, sr=sr, tuning=None))
+  f = jax.jit(lambda x: jd.cqt(x, sr=sr, tuning=None))
+  t = median_time(lambda: jax.block_until_ready(f(y_dev)), args.repeats, warmup=True)
+  rows.append(("jd.cqt (tuning=None, per example, under jit)", t, t_lib))
+  rows.append(("librosa.cqt (tuning=None, loop)", t_lib, t_lib))
 
   width = max(len(r[0]) for r in rows)
   print(f"\n{'':<{width}}  {'seconds':>8}  {'librosa / this':>14}")

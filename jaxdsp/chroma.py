@@ -570,6 +570,17 @@ def piptrack(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | No
 
   Compare ``librosa.piptrack``.
   """
+  S, kw = _piptrack_input(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, fmin=fmin, fmax=fmax,
+                          threshold=threshold, win_length=win_length, window=window, center=center, pad_mode=pad_mode,
+                          ref=ref)
+  return _piptrack(S, **kw)
+
+
+def _piptrack_input(y: Any = None, *, sr: Any = 22050, S: Any = None, n_fft: Any = 2048, hop_length: Any = None,
+                    fmin: Any = 150.0, fmax: Any = 4000.0, threshold: Any = 0.1, win_length: Any = None,
+                    window: Any = "hann", center: Any = True, pad_mode: Any = "constant",
+                    ref: Any = None) -> tuple[jax.Array, dict]:
+  """:func:`piptrack`'s checked arguments: the magnitudes it reads and the static options of :func:`_piptrack`."""
   _core.y_or_S(y, S)
   sr = _checks.sample_rate(sr, "sr")
   fmin = _checks.positive_number(fmin, "fmin", allow_zero=True)
@@ -591,12 +602,20 @@ def piptrack(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike | No
     S = _checks.as_signal(S, "S", min_ndim=2, allow_complex=True)
     S = _ops.safe_sqrt(_ops.abs2(S)) if jnp.iscomplexobj(S) else jnp.abs(S)
     n_fft = 2 * (S.shape[-2] - 1)
-  return _piptrack(S, sr=sr, n_fft=n_fft, fmin=fmin, fmax=min(fmax, sr / 2), threshold=threshold, ref=ref)
+  return S, dict(sr=sr, n_fft=n_fft, fmin=fmin, fmax=min(fmax, sr / 2), threshold=threshold, ref=ref)
 
 
-@functools.partial(jax.jit, static_argnames=("sr", "n_fft", "fmin", "fmax", "threshold", "ref"))
-def _piptrack(S, *, sr, n_fft, fmin, fmax, threshold, ref):
+@functools.partial(jax.jit, static_argnames=("sr", "n_fft", "fmin", "fmax", "threshold", "ref", "rows"))
+def _piptrack(S, *, sr, n_fft, fmin, fmax, threshold, ref, rows=None):
+  """``rows=(r0, r1)``: only bins ``r0 <= f < r1`` are returned (each frame's threshold still from all of
+  them); ``r0 - 1`` and ``r1`` must lie outside the searched bins or the spectrum."""
   n = S.shape[-2]
+  ref_value = threshold * S.max(axis=-2, keepdims=True) if ref is None else ref
+  r0, r1 = (0, n) if rows is None else rows
+  lo, hi = max(r0 - 1, 0), min(r1 + 1, n)  # the neighbours the peaks' tests read
+  searched = _piptrack_bins(n, n_fft, sr, fmin, fmax)[lo:hi]
+  S = S[..., lo:hi, :]
+  n_all, n = n, hi - lo
   # np.gradient along frequency: central differences inside, one-sided at the ends.
   avg = jnp.concatenate([S[..., 1:2, :] - S[..., 0:1, :], (S[..., 2:, :] - S[..., :-2, :]) / 2,
                          S[..., -1:, :] - S[..., -2:-1, :]], axis=-2) if n > 1 else jnp.zeros_like(S)
@@ -609,18 +628,19 @@ def _piptrack(S, *, sr, n_fft, fmin, fmax, threshold, ref):
   zero = jnp.zeros_like(S[..., :1, :])
   shift = jnp.concatenate([zero, shift_in, zero], axis=-2)
   dskew = 0.5 * avg * shift
-  freq_mask = jnp.asarray(_piptrack_bins(n, n_fft, sr, fmin, fmax)[:, None])
-  ref_value = threshold * S.max(axis=-2, keepdims=True) if ref is None else ref
+  freq_mask = jnp.asarray(searched[:, None])
   x = S * (S > ref_value)
   # librosa's localmax: x[f] > x[f-1] and x[f] >= x[f+1] inside; the first bin never, the last if > its neighbour.
   inner = (x[..., 1:-1, :] > x[..., :-2, :]) & (x[..., 1:-1, :] >= x[..., 2:, :])
   last = x[..., -1:, :] > x[..., -2:-1, :]
+  if hi < n_all:  # the slice's last bin is not the spectrum's: a neighbour only (never searched)
+    last = jnp.zeros_like(last)
   lmax = jnp.concatenate([jnp.zeros_like(last), inner, last], axis=-2)
   pick = freq_mask & lmax
-  idx = jnp.arange(n, dtype=S.dtype)[:, None]
+  idx = jnp.arange(lo, hi, dtype=S.dtype)[:, None]
   pitches = jnp.where(pick, (idx + shift) * (float(sr) / n_fft), 0.0)
   mags = jnp.where(pick, S + dskew, 0.0)
-  return pitches, mags
+  return pitches[..., r0 - lo : r1 - lo, :], mags[..., r0 - lo : r1 - lo, :]
 
 
 def pitch_tuning(frequencies: ArrayLike, *, resolution: float = 0.01, bins_per_octave: int = 12,
@@ -711,16 +731,31 @@ def estimate_tuning(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLi
 
   Compare ``librosa.estimate_tuning``.
   """
-  pitch, mag = piptrack(y, sr=sr, S=S, n_fft=n_fft, **kwargs)
+  mag, pip = _piptrack_input(y, sr=sr, S=S, n_fft=n_fft, **kwargs)
   resolution = _checks.positive_number(resolution, "resolution")
   bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
   # only the bins piptrack searches can hold a peak: the others are left out of the median's passes
-  n = pitch.shape[-2]
-  searched = _piptrack_bins(n, 2 * (n - 1) if S is not None else n_fft, float(sr), kwargs.get("fmin", 150.0),
-                            min(kwargs.get("fmax", 4000.0), sr / 2))
-  nz = np.nonzero(searched)[0]
+  nz = np.nonzero(_piptrack_bins(mag.shape[-2], pip["n_fft"], pip["sr"], pip["fmin"], pip["fmax"]))[0]
   rows = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 1)
-  return _estimate(pitch, mag, resolution=resolution, bins_per_octave=bins_per_octave, rows=rows)
+  return _estimate_of_S(mag, pip=tuple(sorted(pip.items())), resolution=resolution, bins_per_octave=bins_per_octave,
+                        rows=rows)
+
+
+@functools.partial(jax.jit, static_argnames=("pip", "resolution", "bins_per_octave", "rows"))
+def _estimate_of_S(S, *, pip, resolution, bins_per_octave, rows):
+  """:func:`estimate_tuning` of the magnitudes ``S`` ``(..., n_freq, n_frames)``: :func:`piptrack` then the
+  estimate, on CPU a few examples at a time (their peaks stay in cache for the median's bisection)."""
+  lead = S.shape[:-2]
+  S = S.reshape(-1, *S.shape[-2:])
+  one = lambda s: _estimate(*_piptrack(s, **dict(pip), rows=rows), resolution=resolution,  # noqa: E731
+                            bins_per_octave=bins_per_octave)
+  per = max(1, (2 * 2**20) // (4 * S.shape[-2] * S.shape[-1]))  # about 2 MB of magnitudes per step
+  if not _core.cpu_path() or S.shape[0] <= per:
+    return one(S).reshape(lead)
+  n_steps = -(-S.shape[0] // per)
+  padded = jnp.pad(S, ((0, n_steps * per - S.shape[0]), (0, 0), (0, 0)))
+  out = jax.lax.map(one, padded.reshape(n_steps, per, *S.shape[1:]))
+  return out.reshape(-1)[: S.shape[0]].reshape(lead)
 
 
 def _piptrack_bins(n: int, n_fft: int, sr: float, fmin: float, fmax: float) -> np.ndarray:
