@@ -14,8 +14,8 @@ a batch or a traced signal (``jit``, ``vmap``) gets its kernels built in JAX fro
 (the same construction, equal to the NumPy kernels to ~4e-6 of their peak) and librosa's recursion on every
 backend, so ``tuning=None`` works under ``jit`` and ``vmap`` (no gradient flows into the estimate). The
 filter layout (early decimation, each octave's FFT size) must then stay the same over the estimates' range
-[-0.5, 0.5): settings whose longest filter crosses a power of two within it raise a ``ValueError`` naming
-``tuning`` (pass a number). ``hybrid_cqt`` and ``pseudo_cqt`` estimate only from a concrete ``y``.
+[-0.5, 0.5): where the longest filter crosses a power of two within it, a traced signal raises a
+``ValueError`` naming ``tuning`` (pass a number) and a concrete batch is computed example by example. ``hybrid_cqt`` and ``pseudo_cqt`` estimate only from a concrete ``y``.
 Every transform is linear in ``y`` (the magnitude ones up to the modulus), so all
 of them are ``jit``-, ``vmap``- and ``grad``-able.
 
@@ -807,8 +807,18 @@ def vqt(y: ArrayLike, *, sr: float = 22050, hop_length: int = 512, fmin: float |
   cdt = _complex_dtype(y, dtype)
   if tuning is None and (isinstance(y, jax.core.Tracer) or y.ndim > 1):
     # one estimate per example, the kernels built from it in JAX (traceable: jit, vmap)
-    static = _tuning_layout(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, sparsity, window,
-                            scale, pad_mode, gamma, ratios)
+    try:
+      static = _tuning_layout(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, sparsity, window,
+                              scale, pad_mode, gamma, ratios)
+    except _LayoutChanges:
+      if isinstance(y, jax.core.Tracer):
+        raise
+      # a concrete batch: example by example, each with the NumPy filters of its own estimate
+      kw = dict(sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins, intervals=intervals, gamma=gamma,
+                bins_per_octave=bins_per_octave, filter_scale=filter_scale, norm=norm, sparsity=sparsity,
+                window=window, scale=scale, pad_mode=pad_mode, res_type=res_type, dtype=dtype)
+      rows = [vqt(row, tuning=None, **kw) for row in y.reshape(-1, y.shape[-1])]
+      return jnp.stack(rows).reshape(*y.shape[:-1], *rows[0].shape)
     from jaxdsp.chroma import estimate_tuning  # pylint: disable=import-outside-toplevel
     est = estimate_tuning(y, sr=static[0], bins_per_octave=bins_per_octave)
     return _vqt_tuned_jit(y, est, static=static, res_type=res_type, cdt=cdt)
@@ -874,6 +884,10 @@ def _octave_layout(sr, hop_length, per_hz, cutoff, bins_per_octave):
   return count, sr_top, tuple(octaves)
 
 
+class _LayoutChanges(ValueError):
+  """The filter layout changes within the tuning estimates' range (``tuning=None`` cannot be traced)."""
+
+
 def _tuning_layout(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, sparsity, window, scale,
                    pad_mode, gamma, ratios) -> tuple:
   """The checked, static description of a transform whose tuning is estimated per example (hashable). Raises
@@ -891,7 +905,7 @@ def _tuning_layout(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, 
                        "pass a number") from e
     layouts.append(_octave_layout(args[0], args[1], per_hz, cutoff, args[4]))
   if layouts[0] != layouts[1]:
-    raise ValueError("tuning=None on a traced or batched signal needs the same filter layout for every tuning in "
+    raise _LayoutChanges("tuning=None on a traced signal needs the same filter layout for every tuning in "
                      "[-0.5, 0.5) (here the early decimation or an octave's FFT size changes within it, as "
                      "librosa's does): pass a number, e.g. jaxdsp.estimate_tuning computed outside")
   sr, hop_length, fmin, n_bins, bpo, _, filter_scale, norm, sparsity, window, scale, pad_mode = args
