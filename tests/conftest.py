@@ -1,9 +1,12 @@
 """Shared pytest setup: the tests folder on sys.path (for ``audio_corpus``), a headless matplotlib, and a
 numba cache of each test process's own.
 
-librosa compiles its numba functions with ``cache=True`` into its installed ``__pycache__``. Two xdist
-workers compiling the same function at once left a cache entry that crashed a later call with a segmentation
-fault (librosa 0.11, numba 0.68): each process gets its own cache directory, created fresh per run.
+librosa compiles its numba functions with ``cache=True`` into its installed ``__pycache__``. Several test
+processes writing that cache at once left an entry that crashed a later call with a segmentation fault
+(librosa 0.11, numba 0.68). So each test process holds a cache directory of its own: a persistent one per
+test process under ``$XDG_CACHE_HOME/jaxdsp-tests`` (the first of eight slots it can lock for its lifetime, so
+concurrent processes and runs never share one), or, where none is free or writable, a fresh temporary one.
+A cold cache costs about 25 s of CPU per process (librosa's onset, beat and STFT helpers); a warm one 3 s.
 
 The files holding the longest tests run first (``_FIRST``), so that the xdist workers end on short tests.
 No XLA flag is set: ``--xla_backend_optimization_level=0`` halves compile time but its code gave NaN
@@ -13,6 +16,7 @@ users do.
 """
 
 import atexit
+import fcntl
 import os
 import pathlib
 import shutil
@@ -20,10 +24,32 @@ import sys
 import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-if "NUMBA_CACHE_DIR" not in os.environ:
-  _NUMBA_CACHE = tempfile.mkdtemp(prefix=f"jaxdsp-tests-numba-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
-  os.environ["NUMBA_CACHE_DIR"] = _NUMBA_CACHE
-  atexit.register(shutil.rmtree, _NUMBA_CACHE, ignore_errors=True)
+
+
+def _numba_cache_dir() -> str:
+  """This process's own numba cache: the first persistent slot it can lock, else a fresh directory."""
+  root = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "jaxdsp-tests"
+  for slot in range(8):  # the controller and each xdist worker take one (the worker id is not set yet here)
+    try:
+      path = root / f"numba-{slot}"
+      path.mkdir(parents=True, exist_ok=True)
+      lock = open(path / ".lock", "w")  # pylint: disable=consider-using-with  (held until the process exits)
+      fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # locked by another test process, or no writable home
+      continue
+    _LOCKS.append(lock)
+    return str(path)
+  path = tempfile.mkdtemp(prefix="jaxdsp-tests-numba-")
+  atexit.register(shutil.rmtree, path, ignore_errors=True)
+  return path
+
+
+_LOCKS: list = []
+# Chosen here unless the user set it; a directory chosen by a parent test process (the xdist controller,
+# whose environment the workers inherit) is not this process's own.
+if os.environ.get("JAXDSP_TESTS_NUMBA_PID", str(os.getpid())) != str(os.getpid()) or "NUMBA_CACHE_DIR" not in os.environ:
+  os.environ["NUMBA_CACHE_DIR"] = _numba_cache_dir()
+  os.environ["JAXDSP_TESTS_NUMBA_PID"] = str(os.getpid())
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 # The files holding the suite's longest tests (from a ``--durations`` run), longest first: they start
