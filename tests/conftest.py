@@ -47,7 +47,8 @@ def _numba_cache_dir() -> str:
 _LOCKS: list = []
 # Chosen here unless the user set it; a directory chosen by a parent test process (the xdist controller,
 # whose environment the workers inherit) is not this process's own.
-if os.environ.get("JAXDSP_TESTS_NUMBA_PID", str(os.getpid())) != str(os.getpid()) or "NUMBA_CACHE_DIR" not in os.environ:
+_INHERITED = os.environ.get("JAXDSP_TESTS_NUMBA_PID", str(os.getpid())) != str(os.getpid())
+if _INHERITED or "NUMBA_CACHE_DIR" not in os.environ:
   os.environ["NUMBA_CACHE_DIR"] = _numba_cache_dir()
   os.environ["JAXDSP_TESTS_NUMBA_PID"] = str(os.getpid())
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
