@@ -1,7 +1,7 @@
 """Data-parallel training and extraction: ``fit`` over 4 host CPU devices (a subprocess with
 ``--xla_force_host_platform_device_count=4``) gives the one-device parameters to float32 round-off,
 with the batch sharded over the ``"data"`` mesh axis and the state replicated, or sharded
-(``shard_params``, FSDP-style); and two processes joined by ``jax.distributed.initialize`` on a
+(``shard_params``, FSDP-style), whose checkpoint resumes exactly; and two processes joined by ``jax.distributed.initialize`` on a
 localhost coordinator train as one process does and, in the same run, ``jaxdsp.batch.extract`` a
 corpus into one directory: their manifests list every file once, with the one-process features.
 Each subprocess run serves several tests (module fixtures): importing JAX dominates its cost."""
@@ -37,13 +37,14 @@ _COMMON = textwrap.dedent("""
       y = (x[:, 0] > 0).astype(np.int32) + 2 * (x[:, 1] > 0)
       return x, y.astype(np.int32)
 
-    def train(devices, x, y, batch_size, epochs=2, shard_params=False):
-      model = jn.DeepNet(6, [16], 4, activation="relu", output_activation=None, dropout=0.2,
-                         rngs=nnx.Rngs(0))
+    def train(devices, x, y, batch_size, epochs=2, shard_params=False, checkpoint_dir=None, model=None):
+      model = model or jn.DeepNet(6, [16], 4, activation="relu", output_activation=None, dropout=0.2,
+                                  rngs=nnx.Rngs(0))
       h = jn.fit(model, (x, y), (x, y) if jax.process_count() == 1 else None,
                  loss="cross_entropy", optimizer="adam", learning_rate=0.01, epochs=epochs,
                  batch_size=batch_size, shuffle=False, devices=devices, progress=False,
-                 augment=A.RandomGain(min_db=-3.0, max_db=3.0), shard_params=shard_params)
+                 augment=A.RandomGain(min_db=-3.0, max_db=3.0), shard_params=shard_params,
+                 checkpoint_dir=checkpoint_dir)
       leaves = jax.tree.leaves(nnx.state(model, nnx.Param))
       return h, leaves
 """)
@@ -57,12 +58,27 @@ _FOUR = _COMMON + textwrap.dedent("""
     # FSDP-style: every array of >= 8 elements split over the 4 devices (its largest dimension
     # that 4 divides), the 4-element bias replicated.
     hs, ps = train(None, x, y, 16, shard_params=8)
+    # A sharded run checkpointed after epoch 1, resumed in a new model to epoch 2; then the checkpoint
+    # restored into a plain (one-device) model alone.
+    import tempfile
+    from jaxdsp.nn import checkpoint as ck
+    ckdir = tempfile.mkdtemp()
+    train(None, x, y, 16, epochs=1, shard_params=8, checkpoint_dir=ckdir)
+    fresh = lambda seed: jn.DeepNet(6, [16], 4, activation="relu", output_activation=None, dropout=0.2,
+                                    rngs=nnx.Rngs(seed))
+    hr, pr = train(None, x, y, 16, epochs=2, shard_params=8, checkpoint_dir=ckdir, model=fresh(5))
+    alone = fresh(6)
+    ck.restore_checkpoint(ckdir, alone)
+    pa = jax.tree.leaves(nnx.state(alone, nnx.Param))
     diff = lambda pa, pb: max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(pa, pb))
     print(json.dumps({
         "devices_of_params": len(p4[0].sharding.device_set),
         "replicated": all(a.sharding.is_fully_replicated for a in p4),
         "max_diff": diff(p1, p4), "sharded_diff": diff(p1, ps),
         "sharded": [[list(a.shape), list(a.addressable_shards[0].data.shape)] for a in ps],
+        "resumed_diff": diff(ps, pr), "resumed_sharded": [list(a.addressable_shards[0].data.shape) for a in pr],
+        "restored_diff": diff(ps, pa), "restored_devices": [len(a.sharding.device_set) for a in pa],
+        "steps": ck.all_steps(ckdir), "resumed_epochs": hr["epoch"],
         "loss1": h1["loss"], "loss4": h4["loss"], "lossS": hs["loss"],
         "val1": h1["val_loss"], "val4": h4["val_loss"], "valS": hs["val_loss"],
         "moved": max(float(np.max(np.abs(np.asarray(a)))) for a in p1)}))
@@ -102,6 +118,17 @@ def test_sharded_parameters_equal_one_device(four_devices):
   assert out["sharded_diff"] < 1e-5, out
   np.testing.assert_allclose(out["lossS"], out["loss1"], rtol=1e-5)
   np.testing.assert_allclose(out["valS"], out["val1"], rtol=1e-5)
+
+
+def test_sharded_checkpoint_resumes_exactly_and_restores_into_one_device(four_devices):
+  """A ``shard_params`` run checkpointed after epoch 1 and resumed by a new model to epoch 2 ends where the
+  uninterrupted sharded run ends (bit for bit), sharded again; the checkpoint also restores into a model on
+  one device."""
+  out = four_devices
+  assert out["steps"] == [1, 2] and out["resumed_epochs"] == [1, 2], out  # the history is resumed too
+  assert out["resumed_diff"] == 0.0, out
+  assert out["resumed_sharded"] == [[4], [6, 4], [4], [4, 4]], out
+  assert out["restored_diff"] == 0.0 and set(out["restored_devices"]) == {1}, out
 
 
 def test_shard_params_is_checked():
