@@ -3,7 +3,8 @@
 with the batch sharded over the ``"data"`` mesh axis and the state replicated, or sharded
 (``shard_params``, FSDP-style, whose checkpoint resumes exactly); and two processes joined by
 ``jax.distributed.initialize`` on a localhost coordinator train as one process does and, in the same
-run, ``jaxdsp.batch.extract`` a corpus into one directory: their manifests list every file once, with the one-process features.
+run, ``jaxdsp.batch.extract`` a corpus into one directory: their manifests list every file once, with
+the one-process features.
 Each subprocess run serves several tests (module fixtures): importing JAX dominates its cost."""
 
 from __future__ import annotations
