@@ -618,22 +618,13 @@ def octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sp
   """The static plan of librosa's recursion: the early decimation count and, per octave from the top, the
   bins it fills, its time-domain kernels (every gain and, with ``scale``, the ``1/√L`` folded in), its
   hop and whether the signal is decimated after it."""
-  n_bins = len(freqs)
-  n_octaves = -(-n_bins // bins_per_octave)
-  n_filters = min(bins_per_octave, n_bins)
-  count = _early_downsample_count(sr / 2, cutoff, hop_length, n_octaves)
-  sr, hop_length = sr / 2**count, hop_length // 2**count
-  sr_top, octaves = sr, []
+  count, sr_top, layout = _octave_layout(sr, hop_length, per_hz, cutoff, bins_per_octave)
   norm_len = np.sqrt(per_hz * sr_top) if scale else np.ones_like(per_hz)
-  for i in range(n_octaves):
-    hi = n_bins - n_filters * i
-    lo = max(0, hi - n_filters)
-    basis, n_fft = _basis(sr, freqs[lo:hi], per_hz[lo:hi], norm, sparsity, window)
-    K = _time_kernel(basis * np.sqrt(sr_top / sr), n_fft) / norm_len[lo:hi, None]
-    decimate = hop_length % 2 == 0
-    octaves.append((lo, hi, K, hop_length, decimate and i < n_octaves - 1))
-    if decimate:
-      hop_length, sr = hop_length // 2, sr / 2
+  octaves = []
+  for lo, hi, _, rate, hop, decimate in layout:
+    basis, n_fft = _basis(rate, freqs[lo:hi], per_hz[lo:hi], norm, sparsity, window)
+    K = _time_kernel(basis * np.sqrt(sr_top / rate), n_fft) / norm_len[lo:hi, None]
+    octaves.append((lo, hi, K, hop, decimate))
   return count, octaves
 
 
