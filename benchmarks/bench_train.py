@@ -61,7 +61,7 @@ def bench_jax(model, x, y, *, steps, repeats, public_api=False, devices=1):
     from jaxdsp.nn.train import _Placement, _step_fn, _train_step_impl  # what fit runs
     place = _Placement(devices)
     graphdef, state = nnx.split((model, opt))
-    step = _step_fn(_train_step_impl, graphdef, loss, None, place.replicated)
+    step = _step_fn(_train_step_impl, graphdef, loss, None, place.sharding)
     box = [place.state(state)]
     x, y = place.arrays(np.asarray(x), np.asarray(y))
     key = place.state(jax.random.key(0))
