@@ -96,8 +96,10 @@ def train_step_fn(fe: nnx.Module, x: jax.Array, y: jax.Array):
   opt = nnx.Optimizer(model, optax.adam(1e-3), wrt=nnx.Param)
   graphdef, state = nnx.split((model, opt))
   loss = jn.get_loss("cross_entropy")
-  step = _train._step_fn(_train._train_step_impl, graphdef, loss)  # pylint: disable=protected-access
-  return lambda: step(state, x, y)[1]["loss"]
+  # no augmentation, one device (no placement)
+  step = _train._step_fn(_train._train_step_impl, graphdef, loss, None, None)  # pylint: disable=protected-access
+  key = jax.random.key(0)
+  return lambda: step(state, x, y, key)[1]["loss"]
 
 
 def main(argv=None) -> dict:
