@@ -73,11 +73,9 @@ def _smoother(x: jax.Array, z: jax.Array, b: float) -> jax.Array:
   entering each block (``last @ C.T + q·z``), spread over the block's frames (``@ P``). No
   sequential loop and no transpose; linear, so gradients are exact.
 
-  Measured on CPU (64 × 128 × 173 frames, inside the jitted PCEN pass): 1.5-2× faster than a
-  ``lax.scan`` over frames with the compression inside the step, 3× faster than the scan with the
-  compression after it (a transposed read). The compression must read ``M`` in this 2-D layout:
-  fused into a 4-D (block, frame) view's sliced output, as the blocked form of 5d0320a did, it ran
-  3× slower."""
+  Chosen by measurement on CPU (``benchmarks/bench_helpers.py``): faster than a ``lax.scan`` over
+  frames, with the compression inside the step or after it (a transposed read). The compression must
+  read ``M`` in this 2-D layout: fused into a 4-D (block, frame) view's sliced output it ran slower."""
   rows, n = x.shape
   block = min(_BLOCK, n)
   nb = -(-n // block)

@@ -362,9 +362,8 @@ def contrast_peaks(S: jax.Array, bands: tuple, axis: int) -> jax.Array:
   """``(..., 2, n_bands + 1, n_frames)``: each band's mean of its ``n_q`` largest (peak, row 0) and
   smallest (valley, row 1) magnitudes per frame (differentiable): sorted-list insertion over the
   band's bins with the frames as lanes (:func:`_top_means_rows`), in a ``lax.map`` over chunks of up
-  to 8 spectra (1.3× faster than the whole batch at once on 64 spectra). Frequency-last chunks of
-  the fused pipeline are transposed first (cache-sized; ``jd.spectral_contrast(y)`` of 16 × 4 s
-  measured the same as with ``top_k`` along the frequency axis, 28 ms, of which the STFT is 21 ms)."""
+  to 8 spectra (faster than the whole batch at once). Frequency-last chunks of the fused pipeline
+  are transposed first (they are cache-sized). Timings: ``benchmarks/bench_helpers.py``."""
   for k, (indices, _) in enumerate(bands):
     if not indices:  # librosa returns NaN here (the mean of an empty band)
       raise ValueError(f"spectral contrast band {k} holds no frequency bin of S ({S.shape[axis]} bins): use a larger "
