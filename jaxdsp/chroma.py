@@ -782,10 +782,8 @@ def _kth_smallest(x: jax.Array, k: jax.Array) -> jax.Array:
   return jax.lax.bitcast_convert_type(bits, jnp.float32).astype(x.dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("resolution", "bins_per_octave", "rows"))
-def _estimate(pitch, mag, *, resolution, bins_per_octave, rows=None):
-  if rows is not None:  # the bins piptrack searched (zero pitch elsewhere)
-    pitch, mag = pitch[..., rows[0] : rows[1], :], mag[..., rows[0] : rows[1], :]
+@functools.partial(jax.jit, static_argnames=("resolution", "bins_per_octave"))
+def _estimate(pitch, mag, *, resolution, bins_per_octave):
   flat_p = pitch.reshape(*pitch.shape[:-2], -1)
   flat_m = mag.reshape(*mag.shape[:-2], -1)
   mask = flat_p > 0

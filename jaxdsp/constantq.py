@@ -15,7 +15,8 @@ a batch or a traced signal (``jit``, ``vmap``) gets its kernels built in JAX fro
 backend, so ``tuning=None`` works under ``jit`` and ``vmap`` (no gradient flows into the estimate). The
 filter layout (early decimation, each octave's FFT size) must then stay the same over the estimates' range
 [-0.5, 0.5): where the longest filter crosses a power of two within it, a traced signal raises a
-``ValueError`` naming ``tuning`` (pass a number) and a concrete batch is computed example by example. ``hybrid_cqt`` and ``pseudo_cqt`` estimate only from a concrete ``y``.
+``ValueError`` naming ``tuning`` (pass a number) and a concrete batch is computed example by example.
+``hybrid_cqt`` and ``pseudo_cqt`` estimate only from a concrete ``y``.
 Every transform is linear in ``y`` (the magnitude ones up to the modulus), so all
 of them are ``jit``-, ``vmap``- and ``grad``-able.
 

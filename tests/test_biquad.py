@@ -5,7 +5,8 @@ itself is not in the test extra (no wheel loads beside its torch); ``tests/test_
 compares against it when it imports (a side environment, see that file).
 
 Tolerances held: coefficients 1e-12 (float64) and 1e-6 (float32); filtered clips within 1e-5 of the
-peak in float32 against scipy running the same (float32-rounded) coefficients in float64; responses at the design frequency within 1e-9 dB (float64).
+peak in float32 against scipy running the same (float32-rounded) coefficients in float64; responses at
+the design frequency within 1e-9 dB (float64).
 """
 
 import math

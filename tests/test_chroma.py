@@ -6,8 +6,8 @@ Tolerances held (float32, clips cropped to 1 s):
   clip, with ``tuning=0`` and with ``tuning=None`` (the same estimate as librosa's, eagerly and under
   ``jit``/``vmap``: measured ≤ 1.2e-6), from ``y`` and from ``S``, and through ``jd.features``.
 * ``chroma_cqt``/``tonnetz`` before the per-frame normalisation: ≤ 1e-4 of the peak (it inherits the
-  CQT's ≤ 2e-5; also with ``tuning=None`` under ``jit``); after it, ≤ 1e-3 on frames holding ≥ 1e-2 of the peak frame's energy (near-silent
-  frames are ratios of round-off in both libraries). ``chroma_cens``: ≤ 1e-5 (quantised).
+  CQT's ≤ 2e-5; also with ``tuning=None`` under ``jit``); after it, ≤ 1e-3 on frames holding ≥ 1e-2 of the
+  peak frame's energy (near-silent frames are ratios of round-off in both libraries). ``chroma_cens``: ≤ 1e-5 (quantised).
 * ``piptrack``: pitches within 1e-3 Hz, magnitudes within 1e-5 of the peak; ``estimate_tuning`` and
   ``pitch_tuning``: equal to librosa's (on its 0.01 grid) on music, speech and detuned tones.
 """

@@ -339,9 +339,8 @@ def _top_means_rows(x: jax.Array, k: int) -> tuple[jax.Array, jax.Array]:
   One ``fori_loop`` step per bin: with ``top`` the descending list (``top[-1] = +inf``), a value
   ``v`` enters as ``top'[j] = max(top[j], min(top[j - 1], v))`` — every entry from two old ones, so
   the whole ``(2, k, ..., n_frames)`` state (peaks, and valleys on ``-x``) is one element-wise pass
-  with the frames as contiguous lanes, read in place (no transpose). Measured on CPU (64 × 431 bins
-  × 173 frames, k = 9): 2× faster than ``top_k`` on the transposed band, whose transpose alone
-  costs as much as the insertion."""
+  with the frames as contiguous lanes, read in place (no transpose). On CPU it beats ``top_k`` on the
+  transposed band, whose transpose alone costs as much as the insertion (``benchmarks/bench_helpers.py``)."""
   lanes = x.shape[:-2] + x.shape[-1:]
   sign = jnp.asarray([1, -1], x.dtype).reshape((2, 1) + (1,) * len(lanes))
   cap = jnp.full((2, 1) + lanes, jnp.inf, x.dtype)
