@@ -623,30 +623,38 @@ def _edge_rows(x: jax.Array, lengths: jax.Array, left: int, offsets: jax.Array) 
   return jnp.where(i < start, first, jnp.where(i >= end, last, x))
 
 
-def _compute(x, lengths, n_frames, offsets, *, requests, spec, window, zcr_left, raw=frozenset()):
+def _compute(x, lengths, n_frames, offsets, *, requests, spec, window, zcr_left, raw=frozenset(), cq_left=0):
   """One batch: ``x`` (B, N) pre-padded rows (``center=False`` framing), ``lengths``, ``n_frames``
   and ``offsets`` (B,) (``offsets``: where a row starts in its file's padded signal, 0 but for the
   pieces of long files): the feature core's fused pass over the rows, with each row's ``top_db``
   peak over its own frames. The zero-crossing rate frames the rows edge-padded instead
   (``_edge_rows``) when ``zcr_left`` is the centre padding. Row by row: each device can run it on
   its own rows (``_compute_fn``). Features in ``raw`` come before their finishing step (the
-  pieces of a long file, finished over the whole file)."""
+  pieces of a long file, finished over the whole file). ``cq_left``: the centre padding before each
+  file's signal, for the constant-Q features' signal lengths (``jaxdsp._core.mark_lengths``)."""
   zcr = [r for r in requests if r[0] == "zero_crossing_rate"]
-  rest = tuple(r for r in requests if r[0] != "zero_crossing_rate")
+  cq = tuple(r for r in requests if _core.takes_lengths(r[0]))
+  rest = tuple(r for r in requests if r[0] != "zero_crossing_rate" and r not in cq)
   out = _core.run(x, rest, spec, window=window, n_valid=n_frames, raw=raw) if rest else {}
   if zcr:
     x_zcr = x if zcr_left is None else _edge_rows(x, lengths, zcr_left, offsets)
     out.update(_core.run(x_zcr, tuple(zcr), spec))
+  if cq:  # the constant-Q features read each row's signal length (rows run past it): raw, marked, finished
+    values = _core.run(x, cq, spec, raw=frozenset(name for name, _ in cq))
+    for name, cfg in cq:
+      v = _core.mark_lengths(values[name], spec, offsets - cq_left, lengths, n_frames)
+      out[name] = v if name in raw else _core.finish(v, name=name, cfg=cfg)
   return out
 
 
 @functools.lru_cache(maxsize=16)
 def _compute_fn(mesh: jax.sharding.Mesh, requests: tuple, spec: Any, window: str, zcr_left: int | None = None,
-                raw: frozenset = frozenset()) -> Any:
+                raw: frozenset = frozenset(), cq_left: int = 0) -> Any:
   """``_compute`` jitted for ``mesh``: with several devices under ``shard_map``, so that each runs
   its own rows (the CPU path's chunk loop, ``jaxdsp._core.map_frames``, would otherwise be
   replicated over the devices after an all-gather of the batch)."""
-  fn = functools.partial(_compute, requests=requests, spec=spec, window=window, zcr_left=zcr_left, raw=raw)
+  fn = functools.partial(_compute, requests=requests, spec=spec, window=window, zcr_left=zcr_left, raw=raw,
+                         cq_left=cq_left)
   if mesh.devices.size > 1:
     fn = jax.shard_map(fn, mesh=mesh, in_specs=(P("data"),) * 4, out_specs=P("data"))
   return jax.jit(fn)
@@ -718,6 +726,7 @@ def _settings(features: Any, *, sr: Any, n_fft: Any, hop_length: Any, center: An
   unknown = set(options) - set(_FEATURE_OPTIONS)
   if unknown:
     raise TypeError(f"{who} got unexpected options {sorted(unknown)}; allowed: {_FEATURE_OPTIONS}")
+  options = {k: v for k, v in options.items() if v is not _core.PER_FEATURE}
   if "window" in options and not isinstance(options["window"], str):
     raise ValueError(f"window must be a window name for {who}, got {options['window']!r}")
   sr = _checks.sample_rate(sr)
@@ -734,16 +743,17 @@ def _settings(features: Any, *, sr: Any, n_fft: Any, hop_length: Any, center: An
                  jax.ShapeDtypeStruct((2 * n_fft,), jnp.float32))
   # The rows are padded on the host, so the device frames them uncentred.
   spec = _core.StftSpec(n_fft, hop_length, options.get("win_length") or n_fft, False, "constant")
-  shared = {k: v for k, v in options.items() if k in _core.SHARED_OPTIONS}
+  shared = _core.check_options({k: v for k, v in options.items() if k in _core.SHARED_OPTIONS}, who)
   shared.setdefault("onset_delay", _core.onset_delay(n_fft, hop_length, center))
   requests = tuple((name, _core.config(name, dict(shared, sr=sr, zcr_pad_mode="constant"))) for name in names)
   piece_requests, finish, raw = _piece_requests(requests)
   return types.SimpleNamespace(
       names=names, sr=sr, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode,
       memory_budget=memory_budget, spec=spec, requests=requests, piece_requests=piece_requests, finish=finish,
-      raw=raw, window=options.get("window", "hann"),
+      raw=raw, window=options.get("window", "hann"), options=options,
       # librosa edge-pads for the zero-crossing rate when centring: the rows are re-padded on the device.
-      zcr_left=n_fft // 2 if center and "zero_crossing_rate" in names else None)
+      zcr_left=n_fft // 2 if center and "zero_crossing_rate" in names else None,
+      cq_left=n_fft // 2 if center else 0)
 
 
 def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, out: str | os.PathLike,
@@ -827,7 +837,7 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
   wait = bool(wait)
   num_workers = min(8, os.cpu_count() or 2) if num_workers is None else _checks.positive_int(num_workers, "num_workers")
   config = {"features": list(names), "sr": sr, "n_fft": n_fft, "hop_length": hop_length, "center": center,
-            "pad_mode": pad_mode, **{k: options[k] for k in sorted(options)}}
+            "pad_mode": pad_mode, **{k: st.options[k] for k in sorted(st.options)}}
 
   out = os.path.abspath(os.fspath(out))
   files = list_files(inputs)
@@ -869,7 +879,7 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
       batch_size = n_dev * (8 if mesh.devices.flat[0].platform == "cpu" else 64)
     rows_per_batch = -(-batch_size // n_dev) * n_dev
     sharding = NamedSharding(mesh, P("data"))
-    compute = _compute_fn(mesh, requests, spec, window, zcr_left)
+    compute = _compute_fn(mesh, requests, spec, window, zcr_left, cq_left=st.cq_left)
     per_frame = max(_bytes_per_frame(r, spec, window, zcr_left) for r in (requests, piece_requests))
     frame_rows = max(1, memory_budget // per_frame)  # frames × rows one batch may hold
     budget = _Budget(frame_rows, n_dev, rows_per_batch)
@@ -948,7 +958,7 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
         try:
           _extract_long(d, sink=sink, piece_frames=piece_frames, n_dev=n_dev, mesh=mesh, sharding=sharding,
                         spec=spec, window=window, zcr_left=zcr_left, requests=piece_requests, finish=finish,
-                        raw=raw, names=names, pad_mode=pad_mode, sr=sr)
+                        raw=raw, names=names, pad_mode=pad_mode, sr=sr, cq_left=st.cq_left)
           return
         except _RUNTIME_ERRORS as e:
           if _out_of_memory(e) and piece_frames > 1:
@@ -1098,7 +1108,7 @@ def feature_pieces(y: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, 
   d = _Decoded("", y, left, right, n_frames, int(st.sr))
 
   def iterate():
-    compute = _compute_fn(mesh, st.requests, st.spec, st.window, st.zcr_left)
+    compute = _compute_fn(mesh, st.requests, st.spec, st.window, st.zcr_left, cq_left=st.cq_left)
     yield from _pieces(d, piece_frames=frames, n_dev=n_dev, spec=st.spec, compute=compute,
                        sharding=NamedSharding(mesh, P("data")), pad_mode=st.pad_mode)
 
@@ -1246,7 +1256,7 @@ def _pieces(d: _Decoded, *, piece_frames: int, n_dev: int, spec, compute, shardi
 
 
 def _extract_long(d: _Decoded, *, sink, piece_frames: int, n_dev: int, mesh, sharding, spec, window, zcr_left,
-                  requests, finish, raw, names, pad_mode, sr) -> None:
+                  requests, finish, raw, names, pad_mode, sr, cq_left=0) -> None:
   """One file too long for a batch: its pieces (``_pieces``: ``piece_frames`` whole frames,
   ``n_dev`` per batch), each written into its frames of the file's arrays (memory-mapped in a shard
   of its own); then the per-file ``top_db`` finishes and the ``raw`` features' finishing steps,
@@ -1255,7 +1265,7 @@ def _extract_long(d: _Decoded, *, sink, piece_frames: int, n_dev: int, mesh, sha
   P, T = piece_frames, d.n_frames
   name, tmp = sink.open_single()
   try:
-    compute = _compute_fn(mesh, requests, spec, window, zcr_left, raw)
+    compute = _compute_fn(mesh, requests, spec, window, zcr_left, raw, cq_left)
     arrays: dict[str, np.ndarray] = {}
     raw_parts: dict[str, np.ndarray] = {}  # raw per-frame values of the ``raw`` features, memory-mapped
     peaks = {k: -np.inf for k in finish if k != "mfcc"}

@@ -23,11 +23,11 @@ the registry options ``intervals`` and ``gamma``, checked as the function checks
 ``pad_mode="constant"`` only, computed from the signal rather than the STFT: their per-frame values before
 the finishing step are the signal's hop blocks
 (frame ``t`` holds ``y[t·hop : (t+1)·hop]``; shifted by ``n_fft // 2`` with ``center=False``), which the
-pieces of a long file stitch back into the signal, whose constant-Q transform the finish computes. There
-the signal is followed by zeros well past its end, so the last frames (within reach of the lowest filters,
-about 24 frames at 22.05 kHz and hop 512) differ from the direct function, whose CQT cuts each decimated
-octave at the signal's end as librosa does (≤ 5e-4 before them, up to ~1.5e-2 on the last frame of music);
-``features()``, batch rows and pieces agree with each other to float32 round-off.
+pieces of a long file stitch back into the signal, with a row counting each block's samples of the signal;
+the finish computes their constant-Q transform with each decimated octave cut at the signal's length, as
+the function (and librosa) cuts it: ``features()``, batch rows padded past their signal and the pieces of a
+long file equal the direct function on every frame to float32 round-off (``tests/test_chroma_intervals.py``).
+With ``center=False`` they are the function's of ``y[n_fft // 2 : n_fft // 2 + n_frames · hop_length]``.
 """
 
 from __future__ import annotations
@@ -353,7 +353,7 @@ def chroma_vqt(y: ArrayLike | None = None, *, sr: float = 22050, V: ArrayLike | 
   """
   from jaxdsp import constantq  # pylint: disable=import-outside-toplevel
   bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
-  ratios, bins_per_octave = constantq.octave_ratios(intervals, bins_per_octave)
+  ratios, bins_per_octave = _core.octave_ratios(intervals, bins_per_octave)
   n_octaves = _checks.positive_int(n_octaves, "n_octaves")
   norm = _checks.p_norm(norm)
   if threshold is not None:
@@ -414,14 +414,18 @@ def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike |
     win_len_smooth = _checks.positive_int(win_len_smooth, "win_len_smooth")
     if win_len_smooth > 2**16:
       raise ValueError(f"win_len_smooth must be at most 65536 frames, got {win_len_smooth}")
-  win = None
-  if win_len_smooth:
-    win = _core.window_array(smoothing_window, win_len_smooth + 2, False)
-    win = win / win.sum()
   norm = _checks.p_norm(norm)
   chroma = chroma_cqt(y, sr=sr, C=C, hop_length=hop_length, fmin=fmin, tuning=tuning, norm=None, n_chroma=n_chroma,
                       n_octaves=n_octaves, cqt_mode=cqt_mode, window=window, bins_per_octave=bins_per_octave)
-  return _cens(chroma, None if win is None else tuple(win.tolist()), norm)
+  return _cens(chroma, _cens_window(win_len_smooth, smoothing_window), norm)
+
+
+def _cens_window(win_len_smooth: int | None, smoothing_window: str) -> tuple | None:
+  """The CENS smoothing window (``win_len_smooth + 2`` symmetric points, unit sum), or ``None``."""
+  if not win_len_smooth:
+    return None
+  win = _core.window_array(smoothing_window, win_len_smooth + 2, False)
+  return tuple((win / win.sum()).tolist())
 
 
 @functools.partial(jax.jit, static_argnames=("win", "norm"))
@@ -478,14 +482,17 @@ def tonnetz(y: ArrayLike | None = None, *, sr: float = 22050, chroma: ArrayLike 
     chroma = chroma_cqt(y, sr=sr, **kwargs)
   else:
     chroma = _checks.as_signal(chroma, "chroma", min_ndim=2)
-  n = chroma.shape[-2]
+  return _tonnetz(chroma, _tonnetz_phi(chroma.shape[-2]))
+
+
+def _tonnetz_phi(n: int) -> np.ndarray:
+  """The ``(6, n)`` tonnetz projection: ``(r·sin, r·cos)`` pairs of the circles of fifths and thirds."""
   dim_map = np.linspace(0, 12, num=n, endpoint=False)
   scale = np.asarray([7.0 / 6, 7.0 / 6, 3.0 / 2, 3.0 / 2, 2.0 / 3, 2.0 / 3])
   V = np.multiply.outer(scale, dim_map)
   V[::2] -= 0.5
   R = np.array([1, 1, 1, 1, 0.5, 0.5])
-  phi = R[:, np.newaxis] * np.cos(np.pi * V)
-  return _tonnetz(chroma, phi)
+  return R[:, np.newaxis] * np.cos(np.pi * V)
 
 
 @jax.jit
@@ -494,40 +501,43 @@ def _tonnetz(chroma, phi):
                     precision=jax.lax.Precision.HIGHEST)
 
 
-def registry_feature(name: str, blocks: jax.Array, cfg: dict) -> jax.Array:
-  """The registry's constant-Q features (``chroma_cqt``, ``chroma_cens``, ``tonnetz``, ``chroma_vqt``:
-  ``jd.features``, ``jaxdsp extract``) from the signal's hop blocks ``(..., hop_length, n_frames)``
-  (``jaxdsp._core.registry``): the public function of the reassembled signal, cut to ``n_frames``."""
-  n_frames, hop = blocks.shape[-1], blocks.shape[-2]
-  y = jnp.swapaxes(blocks, -1, -2).reshape(*blocks.shape[:-2], -1)
-  # Zeros past the end, beyond the reach of the lowest filter and of the decimation filters, so that the
-  # result no longer depends on how far the signal was zero-extended (batch rows, pieces of long files).
-  fmin = 32.70319566257483 if cfg["cqt_fmin"] is None else cfg["cqt_fmin"]
-  if name == "chroma_vqt":  # an interval set's closest bins have the longest filters
-    from jaxdsp import constantq  # pylint: disable=import-outside-toplevel
-    ratios, bpo = constantq.octave_ratios(cfg["intervals"], cfg["bins_per_octave"])
-    n_bins = cfg["n_octaves"] * bpo
-    _, per_hz, _ = constantq.plan(cfg["sr"], fmin, n_bins, bpo, 0.0, 1.0, "hann", cfg["gamma"], check=False,
-                                  ratios=ratios)
-    longest = float(np.max(per_hz)) * cfg["sr"]
-  else:
-    r = 2.0 ** (1.0 / cfg["bins_per_octave"])
-    longest = (r**2 + 1) / (r**2 - 1) * cfg["sr"] / fmin
-  margin = int(2 * longest + 256 * 2 ** cfg["n_octaves"])
-  y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, -(-margin // hop) * hop)])
-  if name == "chroma_vqt":
-    return chroma_vqt(y, sr=cfg["sr"], hop_length=hop, fmin=cfg["cqt_fmin"], intervals=cfg["intervals"],
-                      norm=cfg["chroma_norm"], threshold=cfg["chroma_threshold"], n_octaves=cfg["n_octaves"],
-                      bins_per_octave=cfg["bins_per_octave"], gamma=cfg["gamma"])[..., :n_frames]
-  kw = dict(sr=cfg["sr"], hop_length=hop, fmin=cfg["cqt_fmin"], tuning=cfg["tuning"],
-            n_chroma=cfg["n_chroma"], n_octaves=cfg["n_octaves"], bins_per_octave=cfg["bins_per_octave"])
-  if name == "chroma_cens":
-    out = chroma_cens(y, norm=cfg["chroma_norm"], win_len_smooth=cfg["win_len_smooth"], **kw)
-  else:
-    out = chroma_cqt(y, norm=cfg["chroma_norm"], threshold=cfg["chroma_threshold"], **kw)
-    if name == "tonnetz":
-      out = tonnetz(chroma=out)
-  return out[..., :n_frames]
+def _registry_finish(name: str):
+  """The finishing step of the registry's constant-Q feature ``name`` (``jd.features``, ``jaxdsp extract``):
+  from the raw values ``(..., hop_length + 1, n_frames)`` (the signal's hop blocks over the count of each
+  block's samples that belong to it: ``jaxdsp._core.registry``), the public function of the signal alone,
+  its first ``n_frames`` frames. Each row's transform is cut at its signal's length as the function's is
+  (:func:`jaxdsp.constantq.vqt_of_length`), so the two agree to float32 round-off."""
+  def finish(raw: jax.Array, cfg: dict) -> jax.Array:
+    from jaxdsp import constantq  # pylint: disable=import-outside-toplevel  (constantq imports this module)
+    hop, n_frames = raw.shape[-2] - 1, raw.shape[-1]
+    lengths = jnp.sum(raw[..., hop, :].astype(jnp.int32), axis=-1)
+    y = jnp.swapaxes(raw[..., :hop, :], -1, -2).reshape(*raw.shape[:-2], -1)
+    fmin = 32.70319566257483 if cfg["cqt_fmin"] is None else cfg["cqt_fmin"]
+    kw = dict(sr=cfg["sr"], hop_length=hop, fmin=fmin)
+    if name == "chroma_vqt":
+      ratios, bpo = _core.octave_ratios(cfg["intervals"], cfg["bins_per_octave"])
+      V = constantq.vqt_of_length(y, lengths, n_bins=cfg["n_octaves"] * bpo, bins_per_octave=bpo, gamma=cfg["gamma"],
+                                  intervals=cfg["intervals"] if ratios is None else ratios, **kw)
+      M = _cq_to_chroma(V.shape[-2], bpo, bpo, fmin, None)
+      return _chroma_of_cqt(_ops.safe_sqrt(_ops.abs2(V)), M, cfg["chroma_threshold"], cfg["chroma_norm"])[..., :n_frames]
+    bpo = cfg["bins_per_octave"]
+    C = constantq.vqt_of_length(y, lengths, n_bins=cfg["n_octaves"] * bpo, bins_per_octave=bpo, gamma=0.0,
+                                tuning=cfg["tuning"], **kw)[..., :n_frames]  # before CENS smooths over frames
+    C = _ops.safe_sqrt(_ops.abs2(C))
+    M = _cq_to_chroma(C.shape[-2], bpo, cfg["n_chroma"], fmin, None)
+    if name == "chroma_cens":  # chroma_cens: chroma_cqt's default threshold, no norm, then CENS
+      out = _cens(_chroma_of_cqt(C, M, 0.0, None), _cens_window(cfg["win_len_smooth"], "hann"), cfg["chroma_norm"])
+    else:
+      out = _chroma_of_cqt(C, M, cfg["chroma_threshold"], cfg["chroma_norm"])
+      if name == "tonnetz":
+        out = _tonnetz(out, _tonnetz_phi(out.shape[-2]))
+    return out[..., :n_frames]
+  return finish
+
+
+for _name in ("chroma_cqt", "chroma_cens", "chroma_vqt", "tonnetz"):
+  _core.register_finish(_name, _registry_finish(_name))
+del _name
 
 
 # ---------------------------------------------------------------------------------------------

@@ -130,21 +130,21 @@ def _feature_option_names() -> tuple[str, ...]:
 
 
 def _feature_option_flags(parser: argparse.ArgumentParser) -> None:
-  """One flag per feature option of the registry (``--n-mels``, ``--roll-percent``, ...); an option
-  left out takes the feature's default and is not recorded in the manifest's settings."""
-  from jaxdsp._core.registry import OPTIONS  # pylint: disable=import-outside-toplevel
+  """One flag per feature option of the registry (``--n-mels``, ``--roll-percent``, ``--bins-per-octave``,
+  ...), its help and default(s) from the registry: ``--htk``/``--no-htk`` for a flag, else a value (``none``,
+  a number, ``inf``, a name, or comma-separated ratios for ``--intervals``) that the registry's check of
+  the option judges, with the function's messages. An option left out takes each feature's own default
+  and is not recorded in the manifest's settings."""
+  from jaxdsp._core import registry  # pylint: disable=import-outside-toplevel
   for name in _feature_option_names():
-    option = OPTIONS[name]
     flag = "--" + name.replace("_", "-")
-    help_text = f"{option.doc} (default: {option.default})"
-    if isinstance(option.default, bool):
-      parser.add_argument(flag, dest=name, action="store_true", default=argparse.SUPPRESS, help=help_text)
-    elif isinstance(option.default, int):
-      parser.add_argument(flag, dest=name, type=_positive_int, default=argparse.SUPPRESS, help=help_text)
-    elif isinstance(option.default, str):
-      parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, help=help_text)
+    help_text = registry.option_help(name).replace("%", "%%")
+    if isinstance(registry.OPTIONS[name].default, bool):
+      parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                          help=help_text)
     else:
-      parser.add_argument(flag, dest=name, type=float, default=argparse.SUPPRESS, help=help_text)
+      parser.add_argument(flag, dest=name, type=registry.parse_text, default=argparse.SUPPRESS, metavar="VALUE",
+                          help=help_text)
 
 
 def _demo(args) -> int:

@@ -66,7 +66,7 @@ from jaxdsp import _ops
 # the kernels as real matrices, and the recursion itself.
 __all__ = ["cqt", "cqt_frequencies", "griffinlim_cqt", "hybrid_cqt", "icqt", "interval_frequencies", "pseudo_cqt",
            "vqt", "wavelet_filterbank", "wavelet_lengths",
-           "check_common", "octave_plan", "plan", "real_kernel", "run_octaves"]
+           "check_common", "octave_plan", "plan", "real_kernel", "run_octaves", "vqt_of_length"]
 
 # Equivalent noise bandwidths (in bins) of the windows, as librosa tabulates them.
 _WINDOW_BANDWIDTHS = {"hann": 1.50018310546875, "hamming": 1.3629455320350348, "blackman": 1.7269681554262326,
@@ -106,87 +106,10 @@ def cqt_frequencies(n_bins: int, *, fmin: float, bins_per_octave: int = 12, tuni
   return 2.0 ** (tuning / bins_per_octave) * fmin * 2.0 ** (np.arange(n_bins, dtype=float) / bins_per_octave)
 
 
-INTERVAL_SETS = ("equal", "pythagorean", "ji3", "ji5", "ji7")
 _MAX_FILTER_LENGTH = 2**24  # samples: longer filters are refused before anything is built
-
-
-@functools.lru_cache(maxsize=32)
-def _pythagorean(bins_per_octave: int) -> tuple[float, ...]:
-  """Stacked just fifths ``3^k`` folded into one octave (librosa's ``pythagorean_intervals``), unsorted."""
-  log_ratios = np.modf(np.arange(bins_per_octave) * np.log2(3))[0]
-  return tuple(np.power(2.0, log_ratios).tolist())
-
-
-def _harmonic_distance(logs: np.ndarray, a: tuple, b: tuple) -> float:
-  """Tenney's harmonic distance ``log2(a·b / gcd(a, b)²)`` of two prime-exponent vectors (rounded to 1e-6)."""
-  a, b = np.asarray(a), np.asarray(b)
-  a_num, b_num = np.maximum(a, 0), np.maximum(b, 0)
-  gcd = np.minimum(a_num, b_num) - np.maximum(a_num - a, b_num - b)
-  return float(np.around(logs.dot(a + b - 2 * gcd), 6))
-
-
-@functools.lru_cache(maxsize=32)
-def _plimit(primes: tuple[int, ...], bins_per_octave: int) -> tuple[float, ...]:
-  """p-limit just intervals by Tenney's "harmonic crystal growth" (librosa's ``plimit_intervals``): from the
-  unison, repeatedly add the frontier point of least total harmonic distance to the chosen set (ties to
-  the smaller ``Σ log2(p)·|e_p|``); folded into one octave, in growth order."""
-  logs = np.log2(np.asarray(primes, dtype=float))
-  seeds = []
-  for i in range(len(primes)):
-    for sign in (1, -1):
-      seed = [0] * len(primes)
-      seed[i] = sign
-      seeds.append(tuple(seed))
-  frontier, chosen, dist = list(seeds), [tuple([0] * len(primes))], {}
-  while len(chosen) < bins_per_octave:
-    score, best = np.inf, 0
-    for f, point in enumerate(frontier):
-      total = 0.0
-      for s in chosen:
-        if (s, point) not in dist:
-          dist[s, point] = dist[point, s] = _harmonic_distance(logs, point, s)
-        total += dist[s, point]
-      if total < score or (np.isclose(total, score)
-                           and logs.dot(np.abs(point)) < logs.dot(np.abs(frontier[best]))):
-        score, best = total, f
-    new = frontier.pop(best)
-    chosen.append(new)
-    for seed in seeds:
-      cand = tuple(np.add(new, seed).tolist())
-      if cand not in chosen and cand not in frontier:
-        frontier.append(cand)
-  log_ratios = np.modf(np.asarray(chosen, dtype=float).dot(logs))[0]
-  log_ratios[log_ratios < 0] += 1
-  return tuple(np.power(2.0, log_ratios).tolist())
-
-
-def octave_ratios(intervals: Any, bins_per_octave: int, sort: bool = True) -> tuple[tuple[float, ...] | None, int]:
-  """The checked ``intervals`` as one octave of frequency ratios in ``[1, 2)`` (``None`` for ``"equal"``;
-  a named set ascending when ``sort``, an explicit one as given) and the bins per octave they give
-  (``len(intervals)`` for an explicit set, as librosa)."""
-  if isinstance(intervals, str):
-    _checks.choice(intervals, "intervals", INTERVAL_SETS)
-    if intervals == "equal":
-      return None, bins_per_octave
-    if bins_per_octave > 4096:
-      raise ValueError(f"bins_per_octave must be at most 4096 for intervals={intervals!r}, got {bins_per_octave}")
-    if intervals == "pythagorean":
-      ratios = _pythagorean(bins_per_octave)
-    else:
-      ratios = _plimit({"ji3": (3,), "ji5": (3, 5), "ji7": (3, 5, 7)}[intervals], bins_per_octave)
-    return (tuple(sorted(ratios)) if sort else ratios), bins_per_octave
-  try:
-    ratios = np.asarray(intervals, dtype=float)
-  except (TypeError, ValueError) as e:
-    raise TypeError(f"intervals must be one of {INTERVAL_SETS} or a 1-D array of ratios in [1, 2), "
-                    f"got {intervals!r}") from e
-  if ratios.ndim != 1 or ratios.size == 0:
-    raise ValueError(f"intervals must be a non-empty 1-D array of ratios in [1, 2), got shape {ratios.shape}")
-  if not np.all(np.isfinite(ratios)) or np.any(ratios < 1) or np.any(ratios >= 2):
-    raise ValueError(f"intervals must hold ratios in [1, 2), got {ratios.tolist()}")
-  if np.unique(ratios).size != ratios.size:
-    raise ValueError(f"intervals must be distinct, got {ratios.tolist()}")
-  return tuple(ratios.tolist()), int(ratios.size)
+# The interval sets and their one check live in the core (the feature registry checks ``intervals`` with it).
+INTERVAL_SETS = _core.INTERVAL_SETS
+octave_ratios = _core.octave_ratios
 
 
 def interval_frequencies(n_bins: int, *, fmin: float, intervals: Any = "equal", bins_per_octave: int = 12,
@@ -629,16 +552,31 @@ def octave_plan(sr, hop_length, freqs, per_hz, cutoff, bins_per_octave, norm, sp
   return count, octaves
 
 
-def run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type):
+def _cut(y: jax.Array, lengths: jax.Array | None) -> jax.Array:
+  """``y`` with the samples of each row from ``lengths`` (``y.shape[:-1]``) on set to zero."""
+  if lengths is None:
+    return y
+  return jnp.where(jnp.arange(y.shape[-1]) < lengths[..., None], y, jnp.zeros((), y.dtype))
+
+
+def run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type, lengths=None):
   """Applies the octaves' kernels (``kernels[i]``: real ``(2 · n_i, n_fft)``, real parts over imaginary
-  parts) along librosa's recursion: ``(..., n) -> (..., n_bins, n_frames)`` complex."""
+  parts) along librosa's recursion: ``(..., n) -> (..., n_bins, n_frames)`` complex.
+
+  ``lengths`` (``y.shape[:-1]`` ints, traceable): each row holds a signal of that many samples followed by
+  zeros; every decimated octave is then cut to ``ceil(length / 2)`` samples as librosa's recursion cuts the
+  signal alone, so that each row's frames equal those of its signal alone."""
   if y.shape[-1] < 2**count:
     raise ValueError(f"y (length {y.shape[-1]}) is too short for a {len(octaves)}-octave CQT")
+  y = _cut(y, lengths)
   if count and res_type != "halfband":  # one resampling by 2**count, as librosa's early downsampling
     from jaxdsp.io import resample  # pylint: disable=import-outside-toplevel
     y = resample(y, orig_sr=2**count, target_sr=1) * math.sqrt(2.0**count)
   for _ in range(count if res_type == "halfband" else 0):
     y = _decimate2(y, res_type)
+  if count and lengths is not None:
+    lengths = -(-lengths // 2**count)
+    y = _cut(y, lengths)
   if count and not scale:
     y = y * math.sqrt(2.0**count)
   responses = []
@@ -646,6 +584,9 @@ def run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type):
     responses.append(_kernel_response(y, Kri, hop, pad_mode))
     if decimate:
       y = _decimate2(y, res_type)
+      if lengths is not None:
+        lengths = -(-lengths // 2)
+        y = _cut(y, lengths)
   n_frames = min(r.shape[-1] for r in responses)
   return jnp.concatenate([r[..., :n_frames] for r in reversed(responses)], axis=-2)
 
@@ -840,9 +781,29 @@ def _recursion(args, gamma, ratios, dtype):
 
 
 @functools.partial(jax.jit, static_argnames=("struct", "res_type", "cdt"))
-def _recursion_jit(y, kernels, *, struct, res_type, cdt):
+def _recursion_jit(y, kernels, lengths=None, *, struct, res_type, cdt):
   count, octaves, pad_mode, scale = struct
-  return run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type).astype(cdt)
+  return run_octaves(y, count, octaves, kernels, pad_mode, scale, res_type, lengths).astype(cdt)
+
+
+def vqt_of_length(y: jax.Array, lengths: jax.Array, *, sr: float, hop_length: int, fmin: float | None, n_bins: int,
+                  bins_per_octave: int, intervals: Any = "equal", gamma: float | None = 0.0,
+                  tuning: float = 0.0) -> jax.Array:
+  """:func:`vqt` (librosa's other defaults, a numeric ``tuning``) of rows ``y`` ``(..., n)`` that each hold a
+  signal of ``lengths[...]`` samples (traceable) followed by anything: each row's frames equal those of
+  ``vqt`` of its signal alone, followed by more frames. The feature registry's constant-Q features use it
+  on signals stitched from hop blocks (batch rows, pieces of long files), longer than the signal."""
+  y = _checks.as_signal(y)
+  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
+  ratios, bins_per_octave = octave_ratios(intervals, bins_per_octave)
+  lengths = jnp.asarray(lengths, jnp.int32)
+  args = check_common(sr, hop_length, fmin, n_bins, bins_per_octave, tuning, 1, 1, 0.01, "hann", True, "constant")
+  plan(args[0], *args[2:7], args[9], gamma, ratios=ratios)
+  cdt = _complex_dtype(y, None)
+  if not _core.cpu_path():  # no decimation: the signal alone is the row cut at its length
+    return _vqt_jit(_cut(y, lengths), args=args, gamma=gamma, res_type=None, cdt=cdt, cpu=False, ratios=ratios)
+  struct, kernels = _recursion(args, gamma, ratios, jnp.dtype(y.dtype).name)
+  return _recursion_jit(y, kernels, lengths, struct=struct, res_type=None, cdt=cdt)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Layout inside: :mod:`~jaxdsp._core.framing` (padding rules, framing, frame reduc
 :mod:`~jaxdsp._core.stft` (windows, :class:`StftSpec`, the framed FFT, the ``y``-or-``S`` rule),
 :mod:`~jaxdsp._core.filters` (mel scale, filterbank, DCT, the resampling filter),
 :mod:`~jaxdsp._core.reducers` (each formula once, for both spectrum layouts),
+:mod:`~jaxdsp._core.intervals` (the interval sets of the constant-Q transforms and their check),
 :mod:`~jaxdsp._core.registry` (features, options and their checks),
 :mod:`~jaxdsp._core.pipeline` (the fused pass and the in-place ``S`` path).
 """
@@ -30,6 +31,8 @@ from jaxdsp._core.filters import mel_to_hz
 from jaxdsp._core.filters import resample_table
 from jaxdsp._core.filters import resample_table_too_large
 from jaxdsp._core.framing import PAD_MODES
+from jaxdsp._core.intervals import INTERVAL_SETS
+from jaxdsp._core.intervals import octave_ratios
 from jaxdsp._core.framing import check_framing
 from jaxdsp._core.framing import frame_reduce
 from jaxdsp._core.framing import frames
@@ -49,6 +52,16 @@ from jaxdsp._core.registry import FEATURE_NAMES
 from jaxdsp._core.registry import OPTIONS
 from jaxdsp._core.registry import REGISTRY
 from jaxdsp._core.registry import SHARED_OPTIONS
+from jaxdsp._core.registry import FRAMING_OPTIONS
+from jaxdsp._core.registry import PER_FEATURE
+from jaxdsp._core.registry import check_options
+from jaxdsp._core.registry import feature_defaults
+from jaxdsp._core.registry import mark_lengths
+from jaxdsp._core.registry import option_help
+from jaxdsp._core.registry import parse_text
+from jaxdsp._core.registry import register_finish
+from jaxdsp._core.registry import shared_default
+from jaxdsp._core.registry import takes_lengths
 from jaxdsp._core.registry import config
 from jaxdsp._core.registry import feature_names
 from jaxdsp._core.stft import WINDOWS
@@ -69,10 +82,21 @@ __all__ = (
     "poly_fit",
     "DEFAULT_FEATURES",
     "FEATURE_NAMES",
+    "INTERVAL_SETS",
     "OPTIONS",
     "PAD_MODES",
     "REGISTRY",
     "SHARED_OPTIONS",
+    "FRAMING_OPTIONS",
+    "PER_FEATURE",
+    "check_options",
+    "feature_defaults",
+    "mark_lengths",
+    "option_help",
+    "parse_text",
+    "register_finish",
+    "shared_default",
+    "takes_lengths",
     "StftSpec",
     "WINDOWS",
     "check_framing",
@@ -96,6 +120,7 @@ __all__ = (
     "resample_table_too_large",
     "needs_finish",
     "next_fast_len",
+    "octave_ratios",
     "onset_delay",
     "overlap_add",
     "pad_widths",

@@ -23,6 +23,7 @@ import numpy as np
 
 from jaxdsp import _checks
 from jaxdsp._core import filters
+from jaxdsp._core import intervals
 from jaxdsp._core import reducers
 
 
@@ -227,8 +228,10 @@ _ENTRIES += (
 def _signal_blocks(y, spec, cfg):
   """The constant-Q features' per-frame values before their finish: the ``hop_length`` samples frame ``t``
   starts (``y[t·hop : (t+1)·hop]`` with ``center``; shifted by ``n_fft // 2`` without, so that the constant-Q
-  frame is centred where the STFT frame is), ``(..., hop_length, n_frames)``, zero past the end. Stitched
-  over the pieces of a long file they are the signal, whose constant-Q transform the finish computes."""
+  frame is centred where the STFT frame is), zero past the end, and below them one row holding how many of
+  them belong to the signal: ``(..., hop_length + 1, n_frames)``. Stitched over the pieces of a long file
+  they are the signal and its length, whose constant-Q transform the finish computes as the function
+  computes it of the signal alone (:func:`mark_lengths` sets the counts of rows padded past their signal)."""
   del cfg
   if spec.pad_mode != "constant":
     raise ValueError(f"the constant-Q features (chroma_cqt, chroma_vqt, chroma_cens, tonnetz) need "
@@ -238,11 +241,38 @@ def _signal_blocks(y, spec, cfg):
   if hop > spec.n_fft - spec.n_fft // 2:  # a piece of a long file holds n_fft + (frames - 1) · hop samples
     raise ValueError(f"the constant-Q features need hop_length <= n_fft - n_fft // 2 = "
                      f"{spec.n_fft - spec.n_fft // 2}, got hop_length={hop}")
-  off = 0 if spec.center else spec.n_fft // 2
+  off = _block_offset(spec)
   n_frames = 1 + n // hop if spec.center else 1 + (n - spec.n_fft) // hop
   end = off + n_frames * hop
   y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, max(0, end - n))])[..., off:end]
-  return jnp.swapaxes(y.reshape(*y.shape[:-1], n_frames, hop), -1, -2)
+  blocks = jnp.swapaxes(y.reshape(*y.shape[:-1], n_frames, hop), -1, -2)
+  counts = np.clip(n - off - hop * np.arange(n_frames), 0, hop)
+  counts = jnp.broadcast_to(jnp.asarray(counts, blocks.dtype), (*blocks.shape[:-2], 1, n_frames))
+  return jnp.concatenate([blocks, counts], axis=-2)
+
+
+def _block_offset(spec) -> int:
+  return 0 if spec.center else spec.n_fft // 2
+
+
+def takes_lengths(name: str) -> bool:
+  """Whether feature ``name`` reads its signal's length from its raw values (the constant-Q features):
+  rows padded past their signal (batch rows) need :func:`mark_lengths` before its finish."""
+  return REGISTRY[name].reduce is _signal_blocks
+
+
+def mark_lengths(raw, spec, row_start, lengths, n_valid):
+  """The raw values ``(..., hop_length + 1, n_frames)`` of a constant-Q feature of rows framed with ``spec``
+  whose sample ``j`` is sample ``row_start + j`` of a signal of ``lengths`` samples, of which the first
+  ``n_valid`` frames belong to it (``row_start``, ``lengths``, ``n_valid``: ``raw.shape[:-2]``, traceable;
+  ``row_start`` is negative where a row begins with padding), with the counts of the samples of each block
+  that belong to the signal set as :func:`_signal_blocks` sets them for the signal alone."""
+  hop, n_frames = raw.shape[-2] - 1, raw.shape[-1]
+  t = jnp.arange(n_frames)
+  start = jnp.asarray(row_start)[..., None] + _block_offset(spec) + hop * t
+  counts = jnp.clip(jnp.asarray(lengths)[..., None] - start, 0, hop)
+  counts = jnp.where(t < jnp.asarray(n_valid)[..., None], counts, 0).astype(raw.dtype)
+  return jnp.concatenate([raw[..., :hop, :], counts[..., None, :]], axis=-2)
 
 
 def _n_octaves(value: Any, name: str) -> int:
@@ -253,18 +283,30 @@ def _n_octaves(value: Any, name: str) -> int:
 
 
 def _intervals(value: Any, name: str) -> Any:
-  """An interval set: a name of ``jaxdsp.constantq.INTERVAL_SETS`` or distinct ratios in [1, 2), as a tuple
-  (checked by the function ``vqt`` and ``chroma_vqt`` use, so that the messages are theirs)."""
-  from jaxdsp import constantq  # pylint: disable=import-outside-toplevel  (the interval sets live there)
-  ratios, _ = constantq.octave_ratios(value, 12, sort=False)
+  """An interval set: a name of ``INTERVAL_SETS`` or distinct ratios in [1, 2), as a tuple (checked by the
+  function ``vqt`` and ``chroma_vqt`` use, so that the messages are theirs)."""
+  ratios, _ = intervals.octave_ratios(value, 12, sort=False)
   return value if isinstance(value, str) else ratios
 
 
+# The finishing steps of the constant-Q features compute the transform (``jaxdsp.constantq``, ``jaxdsp.chroma``):
+# the public module that holds it provides them when it is imported (``register_finish``), so that the core
+# imports no public module.
+_FINISH: dict[str, Callable] = {}
+
+
+def register_finish(name: str, fn: Callable) -> None:
+  """Provides the finishing step ``fn(raw, cfg) -> result`` of the constant-Q feature ``name`` (called by
+  :mod:`jaxdsp.chroma` when it is imported, which ``import jaxdsp`` does)."""
+  _FINISH[name] = fn
+
+
 def _cq_finish(name):
-  def finish(blocks, cfg, n_valid):
-    del n_valid  # frames past a row's end see zeros, as the file alone does
-    from jaxdsp import chroma  # pylint: disable=import-outside-toplevel  (the CQT lives in the public modules)
-    return chroma.registry_feature(name, blocks, cfg)
+  def finish(raw, cfg, n_valid):
+    del n_valid  # the raw values carry each row's length in samples
+    if name not in _FINISH:
+      raise RuntimeError(f"the finishing step of {name} is provided by jaxdsp.chroma: import jaxdsp first")
+    return _FINISH[name](raw, cfg)
   return finish
 
 
@@ -342,10 +384,87 @@ REGISTRY: dict[str, Feature] = {f.name: f for f in _ENTRIES}
 FEATURE_NAMES: tuple[str, ...] = tuple(sorted(REGISTRY))
 DEFAULT_FEATURES: tuple[str, ...] = ("spectrogram", "rms", "zero_crossing_rate", "spectral_centroid",
                                      "spectral_bandwidth", "spectral_rolloff", "melspectrogram")
-# The options of features() and batch.extract: those any feature reads, but for the ones fixed by the
-# feature itself there (the spectrogram's and mel's power, the dB floors, ZCR's padding).
-SHARED_OPTIONS: tuple[str, ...] = ("sr", "n_mels", "fmin", "fmax", "htk", "mel_norm", "n_mfcc", "lifter",
-                                   "roll_percent", "p", "top_db", "zcr_threshold")
+# The options of features(), batch.extract and ``jaxdsp extract``: every option of the registry but those that
+# the framing decides (the zero-crossing rate's centre padding follows ``center`` and ``pad_mode``).
+FRAMING_OPTIONS: tuple[str, ...] = ("zcr_pad_mode",)
+SHARED_OPTIONS: tuple[str, ...] = tuple(k for k in OPTIONS if k not in FRAMING_OPTIONS)
+
+
+class _PerFeature:
+  """The default of an option that features read with different defaults: each feature's own."""
+
+  def __repr__(self) -> str:
+    return "PER_FEATURE"
+
+
+# An option's value meaning "each requested feature's own default" (the same as leaving the option out).
+PER_FEATURE = _PerFeature()
+
+
+def feature_defaults(option: str) -> dict[str, Any]:
+  """The features that read ``option``, each with its default (registry order)."""
+  return {f.name: f.options[option] for f in _ENTRIES if option in f.options}
+
+
+def shared_default(option: str) -> Any:
+  """The default of ``option`` where every feature reading it has the same one, else :data:`PER_FEATURE`."""
+  defaults = list(feature_defaults(option).values())
+  if not defaults:
+    return OPTIONS[option].default
+  first = defaults[0]
+  same = all(type(d) is type(first) and (d == first or d is first) for d in defaults)  # noqa: E721
+  return first if same else PER_FEATURE
+
+
+def check_options(options: dict[str, Any], who: str) -> dict[str, Any]:
+  """``options`` (keyword arguments of :func:`jaxdsp.features` and :func:`jaxdsp.batch.extract`) checked
+  against the registry: an unknown name is a ``TypeError`` naming ``who`` and the known ones, each value goes
+  through its option's one check (also for options the requested features do not read). Options given as
+  :data:`PER_FEATURE` are dropped (each feature takes its own default)."""
+  unknown = sorted(set(options) - set(SHARED_OPTIONS))
+  if unknown:
+    raise TypeError(f"{who} got unexpected options {unknown}; the feature options are {sorted(SHARED_OPTIONS)}")
+  given = {k: v for k, v in options.items() if v is not PER_FEATURE}
+  for key, value in given.items():
+    OPTIONS[key].check(value, key)
+  return given
+
+
+def option_help(option: str) -> str:
+  """One line for listings (docstrings, ``--help``): what ``option`` is, its default(s) and who reads it."""
+  defaults = feature_defaults(option)
+  shared = shared_default(option)
+  if shared is PER_FEATURE:
+    by_value: dict[str, list[str]] = {}
+    for name, d in defaults.items():
+      by_value.setdefault(_show(d), []).append(name)
+    default = "; ".join(f"{v} for {', '.join(names)}" for v, names in by_value.items())
+  else:
+    default = _show(shared)
+  readers = ", ".join(defaults) or "none"
+  return f"{OPTIONS[option].doc} (default: {default}; read by {readers})"
+
+
+def _show(value: Any) -> str:
+  return "inf" if isinstance(value, float) and math.isinf(value) else repr(value)
+
+
+def parse_text(text: str) -> Any:
+  """An option's value from command-line text: ``none``, ``true``/``false``, an int, a float (``inf``), a
+  comma-separated sequence of these, or the text itself (a name); the option's check then judges it."""
+  low = text.strip().lower()
+  if low == "none":
+    return None
+  if low in ("true", "false"):
+    return low == "true"
+  if "," in text:
+    return tuple(parse_text(t) for t in text.split(",") if t.strip())
+  for kind in (int, float):
+    try:
+      return kind(text)
+    except ValueError:
+      pass
+  return text
 
 
 def feature_names(names: Any, argname: str = "names") -> tuple[str, ...]:
