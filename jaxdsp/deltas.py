@@ -104,19 +104,23 @@ def delta(data: ArrayLike, *, width: int = 9, order: int = 1, axis: int = -1, mo
   centre, left, right = _savgol(int(width), int(polyorder), int(order))
   x = jnp.moveaxis(data, axis, -1)
   half = width // 2
-  if mode == "interp":
-    padded = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)])
-  else:
-    extra = {"constant_values": cval} if mode == "constant" else {}
-    padded = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)], mode=_PAD[mode], **extra)
   w = centre.astype(np.dtype(x.dtype))
-  out = sum(float(w[k]) * padded[..., k:k + n] for k in range(width) if w[k] != 0)
-  out = out if not isinstance(out, int) else jnp.zeros_like(x)
+  taps = [k for k in range(width) if w[k] != 0]
   if mode == "interp":
+    # The centred stencil over the frames it fits (shifted slices of x, one fused pass), zero-padded to
+    # n and the polynomial edge fits written over the first/last `half` frames in place: 2.5x faster on
+    # XLA:CPU than summing over a padded copy and concatenating the edges (benchmarks/bench_helpers.py).
+    m = n - 2 * half
+    mid = sum(float(w[k]) * x[..., k:k + m] for k in taps) if taps else jnp.zeros_like(x[..., :m])
     prec = jax.lax.Precision.HIGHEST
     head = jnp.einsum("hw,...w->...h", jnp.asarray(left, x.dtype), x[..., :width], precision=prec)
     tail = jnp.einsum("hw,...w->...h", jnp.asarray(right, x.dtype), x[..., n - width:], precision=prec)
-    out = jnp.concatenate([head, out[..., half:n - half], tail], axis=-1)
+    out = jnp.pad(mid, [(0, 0)] * (x.ndim - 1) + [(half, half)])
+    out = out.at[..., :half].set(head).at[..., n - half:].set(tail)
+  else:
+    extra = {"constant_values": cval} if mode == "constant" else {}
+    padded = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)], mode=_PAD[mode], **extra)
+    out = sum(float(w[k]) * padded[..., k:k + n] for k in taps) if taps else jnp.zeros_like(x)
   return jnp.moveaxis(out.astype(x.dtype), -1, axis)
 
 
