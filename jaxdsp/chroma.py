@@ -429,9 +429,13 @@ def _cens_window(win_len_smooth: int | None, smoothing_window: str) -> tuple | N
 
 
 @functools.partial(jax.jit, static_argnames=("win", "norm"))
-def _cens(chroma, win, norm):
+def _cens(chroma, win, norm, frames=None):
+  """CENS of ``chroma``; ``frames`` (``(..., n_frames)`` bools) marks the frames of the signal, the others
+  enter the smoothing as zeros (as frames past the end do)."""
   chroma = _core.p_normalize(chroma, 1.0, -2)
   quant = sum(0.25 * (chroma > step).astype(chroma.dtype) for step in (0.4, 0.2, 0.1, 0.05))
+  if frames is not None:
+    quant = jnp.where(frames[..., None, :], quant, 0.0)
   if win is not None:
     w = np.asarray(win)
     n = len(w)
@@ -510,7 +514,8 @@ def _registry_finish(name: str):
   def finish(raw: jax.Array, cfg: dict) -> jax.Array:
     from jaxdsp import constantq  # pylint: disable=import-outside-toplevel  (constantq imports this module)
     hop, n_frames = raw.shape[-2] - 1, raw.shape[-1]
-    lengths = jnp.sum(raw[..., hop, :].astype(jnp.int32), axis=-1)
+    counts = raw[..., hop, :].astype(jnp.int32)  # -1: a frame past the signal's last (a batch row's padding)
+    lengths = jnp.sum(jnp.maximum(counts, 0), axis=-1)
     y = jnp.swapaxes(raw[..., :hop, :], -1, -2).reshape(*raw.shape[:-2], -1)
     fmin = 32.70319566257483 if cfg["cqt_fmin"] is None else cfg["cqt_fmin"]
     kw = dict(sr=cfg["sr"], hop_length=hop, fmin=fmin)
@@ -526,7 +531,8 @@ def _registry_finish(name: str):
     C = _ops.safe_sqrt(_ops.abs2(C))
     M = _cq_to_chroma(C.shape[-2], bpo, cfg["n_chroma"], fmin, None)
     if name == "chroma_cens":  # chroma_cens: chroma_cqt's default threshold, no norm, then CENS
-      out = _cens(_chroma_of_cqt(C, M, 0.0, None), _cens_window(cfg["win_len_smooth"], "hann"), cfg["chroma_norm"])
+      out = _cens(_chroma_of_cqt(C, M, 0.0, None), _cens_window(cfg["win_len_smooth"], "hann"), cfg["chroma_norm"],
+                  counts[..., :n_frames] >= 0)
     else:
       out = _chroma_of_cqt(C, M, cfg["chroma_threshold"], cfg["chroma_norm"])
       if name == "tonnetz":
