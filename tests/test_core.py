@@ -152,6 +152,25 @@ def test_S_path_sums_match_the_plain_formulas_on_extreme_input():
                              rtol=1e-6)  # the same bin (1.3 Hz apart), as float32
 
 
+def test_S_path_in_chunks_of_spectra_equals_each_spectrogram_alone(monkeypatch):
+  # A batch of spectra runs a few at a time on CPU (reducers.per_spectra): with 2 per chunk, a
+  # batch of 6 (and of 2 × 3) equals each spectrogram alone, and librosa.
+  rng = np.random.default_rng(1)
+  S = np.abs(rng.standard_normal((2, 3, 65, 9))).astype(np.float32)
+  S[0, 1, :, 2] = 0  # a silent frame (amin-floored)
+  monkeypatch.setattr(_core.reducers, "_SPECTRA_CHUNK_BYTES", 2 * 65 * 9 * 4)
+  jax.clear_caches()
+  try:
+    flat = np.asarray(jd.spectral_flatness(S=S))
+  finally:
+    monkeypatch.undo()
+    jax.clear_caches()
+  np.testing.assert_allclose(flat, jd.spectral_flatness(S=S), rtol=1e-6)  # the whole batch at once
+  for i in range(2):
+    for j in range(3):
+      np.testing.assert_allclose(flat[i, j], librosa.feature.spectral_flatness(S=S[i, j])[0], rtol=1e-4)
+
+
 # The feature, mel and spectral paths with the accelerator layouts (whole batches, dense mel
 # products, plain sums), forced on this CPU: CI has no accelerator.
 @pytest.fixture()

@@ -186,18 +186,41 @@ def _apart(*xs):
   return jax.lax.optimization_barrier(xs)
 
 
+_SPECTRA_CHUNK_BYTES = 3 * 2**20  # spectra per lax.map step of the S-path reducers: about L2-sized
+
+
+def per_spectra(fn, S: jax.Array) -> jax.Array:
+  """``fn`` (``(c, n_freq, n_frames) -> (c, ..., n_frames)``, spectra independent) over a batch
+  of spectra in the public layout, a few whole spectra per ``lax.map`` step on the CPU layout.
+
+  On XLA:CPU a reduction over axis -2 of an element-wise expression (anything but ``S`` itself,
+  ``S * S`` or ``S`` times a per-bin vector) has its expression written out and read back: from
+  DRAM for a whole batch, from cache for a chunk of about 3 MB (``spectral_flatness`` of
+  256 × 513 × 173: 3.5× faster in chunks of 8). A batch that gives no chunk of at least 2 spectra
+  (a divisor of the batch size), and accelerators, take ``fn`` whole."""
+  lead = S.shape[:-2]
+  rows = int(np.prod(lead))
+  per = max(1, _SPECTRA_CHUNK_BYTES // max(1, S.shape[-2] * S.shape[-1] * S.dtype.itemsize))
+  chunk = max((c for c in range(1, min(per, rows) + 1) if rows % c == 0), default=1)
+  if not chunking.cpu_path() or chunk < 2 or chunk == rows:
+    return fn(S)
+  out = jax.lax.map(fn, S.reshape((rows // chunk, chunk) + S.shape[-2:]))
+  return out.reshape(lead + out.shape[2:])
+
+
 def flatness(S: jax.Array, amin: float, power: float, axis: int) -> jax.Array:
   """``exp(mean_f log P) / mean_f P`` with ``P = max(amin, S^power)``.
 
-  In the public layout with ``power == 2`` the logarithm's ``P`` is computed apart from the mean's
-  (:func:`_apart`; the same values bit for bit), so that each sum is one read of ``S``."""
-  P = jnp.maximum(amin, _ops.safe_pow(S, power))
+  In the public layout on CPU a batch runs a few spectra at a time (:func:`per_spectra`): the
+  logarithms of a whole batch were written to memory and read back (31× the time of
+  ``S.sum(-2)``)."""
   n = S.shape[axis]
-  if axis == -2 and power == 2:
-    S_, amin_ = _apart(S, jnp.asarray(amin, S.dtype))
-    log_sum = jnp.sum(jnp.log(jnp.maximum(amin_, S_ * S_)), axis=axis)
-    return jnp.exp(log_sum / n) / (jnp.sum(P, axis=axis) / n)
-  return jnp.exp(freq_sum(jnp.log(P), axis) / n) / (freq_sum(P, axis) / n)
+
+  def reduce(S):
+    P = jnp.maximum(amin, _ops.safe_pow(S, power))
+    return jnp.exp(jnp.sum(jnp.log(P), axis=axis) / n) / (jnp.sum(P, axis=axis) / n)
+
+  return per_spectra(reduce, S) if axis == -2 else reduce(S)
 
 
 def rms_of_spectrum(S: jax.Array, frame_length: int, axis: int) -> jax.Array:
