@@ -806,8 +806,10 @@ def extract(inputs: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, ou
     wait: when another run holds ``out``, wait for it instead of failing.
     retry_failed: recompute files an earlier run recorded as failed.
     progress: show a tqdm progress bar (files/s and audio-seconds/s) on stderr.
-    **options: further options of :func:`jaxdsp.features` (``n_mels``, ``fmin``, ``fmax``,
-      ``n_mfcc``, ``top_db``, ``roll_percent``, ...); ``window`` must be a name.
+    **options: ``win_length``, ``window`` (a name) and every feature option of :func:`jaxdsp.features`
+      (the registry's: ``n_mels``, ``n_mfcc``, ``top_db``, ``roll_percent``, ``bins_per_octave``,
+      ``n_octaves``, ``intervals``, ...), checked as there; one left out takes each feature's own default
+      and is not recorded in the manifest.
 
   Returns:
     An :class:`ExtractResult` (``n_ok``, ``n_failed``, ``failures``, ``out``, ...).
@@ -1067,7 +1069,8 @@ def feature_pieces(y: Any, features: Sequence[str] = _core.DEFAULT_FEATURES, *, 
     memory_budget: bytes one computation (``n_devices`` pieces) may take, estimated as
       :func:`extract` does.
     devices: ``None`` (all local devices), a number of local devices, or a list of devices.
-    **options: further options of :func:`jaxdsp.features` (``n_mels``, ``roll_percent``, ...).
+    **options: ``win_length``, ``window`` and the feature options of :func:`jaxdsp.features` (``n_mels``,
+      ``roll_percent``, ``bins_per_octave``, ...).
 
   Returns:
     A :class:`FeaturePieces`: iterate it for ``(first frame, {name: (..., frames)})``.

@@ -265,21 +265,27 @@ def _chroma_traced(P, tuning, *, n_fft, sr, n_chroma, chroma_norm, ctroct, octwi
   return _core.p_normalize(raw, chroma_norm, -2)
 
 
+def _option(key: str, value: Any, name: str) -> Any:
+  """``value`` through the feature registry's one check of option ``key`` (so that ``jd.features`` and
+  ``jaxdsp extract`` accept and refuse what the function does, with the same message), named ``name``."""
+  return _core.OPTIONS[key].check(value, name)
+
+
 def _check_chroma_cqt(sr, hop_length, fmin, norm, threshold, n_chroma, n_octaves, bins_per_octave, cqt_mode, window):
-  n_chroma = _checks.positive_int(n_chroma, "n_chroma")
-  n_octaves = _checks.positive_int(n_octaves, "n_octaves")
-  if n_octaves > 64:
-    raise ValueError(f"n_octaves must be at most 64, got {n_octaves}")
-  bins_per_octave = n_chroma if bins_per_octave is None else _checks.positive_int(bins_per_octave, "bins_per_octave")
+  n_chroma = _option("n_chroma", n_chroma, "n_chroma")
+  n_octaves = _option("n_octaves", n_octaves, "n_octaves")
+  bins_per_octave = n_chroma if bins_per_octave is None else _option("bins_per_octave", bins_per_octave,
+                                                                     "bins_per_octave")
   if bins_per_octave % n_chroma:
     raise ValueError(f"bins_per_octave={bins_per_octave} must be an integer multiple of n_chroma={n_chroma}")
   _checks.choice(cqt_mode, "cqt_mode", ("full", "hybrid"))
-  norm = _checks.p_norm(norm)
+  norm = _option("chroma_norm", norm, "norm")
   if threshold is not None:
-    threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
+    threshold = _option("chroma_threshold", threshold, "threshold")
   if window is not None:
     window = tuple(np.asarray(window, dtype=float).ravel().tolist())
-  fmin = 32.70319566257483 if fmin is None else _checks.positive_number(fmin, "fmin")
+  fmin = _option("cqt_fmin", fmin, "fmin")
+  fmin = 32.70319566257483 if fmin is None else fmin
   return fmin, norm, threshold, n_chroma, n_octaves, bins_per_octave, window
 
 
@@ -392,18 +398,17 @@ def chroma_vqt(y: ArrayLike | None = None, *, sr: float = 22050, V: ArrayLike | 
   Compare ``librosa.feature.chroma_vqt``.
   """
   from jaxdsp import constantq  # pylint: disable=import-outside-toplevel
-  bins_per_octave = _checks.positive_int(bins_per_octave, "bins_per_octave")
+  bins_per_octave = _option("bins_per_octave", bins_per_octave, "bins_per_octave")
   ratios, bins_per_octave = _core.octave_ratios(intervals, bins_per_octave)
-  n_octaves = _checks.positive_int(n_octaves, "n_octaves")
-  norm = _checks.p_norm(norm)
+  n_octaves = _option("n_octaves", n_octaves, "n_octaves")
+  norm = _option("chroma_norm", norm, "norm")
   if threshold is not None:
-    threshold = _checks.positive_number(threshold, "threshold", allow_zero=True)
-  fmin = 32.70319566257483 if fmin is None else _checks.positive_number(fmin, "fmin")
+    threshold = _option("chroma_threshold", threshold, "threshold")
+  fmin = _option("cqt_fmin", fmin, "fmin")
+  fmin = 32.70319566257483 if fmin is None else fmin
   if (y is None) == (V is None):
     raise ValueError("give exactly one of y (a signal) and V (variable-Q magnitudes)")
   if V is None:
-    if n_octaves > 64:
-      raise ValueError(f"n_octaves must be at most 64, got {n_octaves}")
     V = constantq.vqt(y, sr=sr, hop_length=hop_length, fmin=fmin, intervals=intervals if ratios is None else ratios,
                       n_bins=n_octaves * bins_per_octave, bins_per_octave=bins_per_octave, gamma=gamma)
   else:
@@ -450,11 +455,8 @@ def chroma_cens(y: ArrayLike | None = None, *, sr: float = 22050, C: ArrayLike |
     M. Müller, F. Kurth and M. Clausen, "Audio matching via chroma-based statistical features",
     ISMIR 2005.
   """
-  if win_len_smooth is not None:
-    win_len_smooth = _checks.positive_int(win_len_smooth, "win_len_smooth")
-    if win_len_smooth > 2**16:
-      raise ValueError(f"win_len_smooth must be at most 65536 frames, got {win_len_smooth}")
-  norm = _checks.p_norm(norm)
+  win_len_smooth = _option("win_len_smooth", win_len_smooth, "win_len_smooth")
+  norm = _option("chroma_norm", norm, "norm")
   chroma = chroma_cqt(y, sr=sr, C=C, hop_length=hop_length, fmin=fmin, tuning=tuning, norm=None, n_chroma=n_chroma,
                       n_octaves=n_octaves, cqt_mode=cqt_mode, window=window, bins_per_octave=bins_per_octave)
   return _cens(chroma, _cens_window(win_len_smooth, smoothing_window), norm)

@@ -8,7 +8,9 @@ Tolerances held (float32, music clip): the constant-Q features through ``feature
 ``features()`` and from the CLI.
 """
 
+import ast
 import inspect
+import pathlib
 
 import numpy as np
 import pytest
@@ -92,6 +94,8 @@ def test_cli_extract_constant_q_features_equal_their_functions(music, tmp_path):
     (dict(bins_per_octave=20), "chroma_cqt"),
     (dict(n_chroma=0), "chroma_cqt"),
     (dict(win_len_smooth=0), "chroma_cens"),
+    (dict(win_len_smooth=2**17), "chroma_cens"),
+    (dict(n_chroma=5000), "chroma_cqt"),
     (dict(intervals="ji11"), "chroma_vqt"),
     (dict(gamma=-1.0), "chroma_vqt"),
 ])
@@ -111,3 +115,21 @@ def test_a_bad_option_gets_the_functions_message(bad, function, capsys, tmp_path
   assert cli.main(["extract", str(tmp_path / "a.wav"), "-o", str(tmp_path / "out"), "--features", function,
                    "--" + key.replace("_", "-"), str(value), "--no-progress"]) == 1
   assert errors[0][1] in capsys.readouterr().err
+
+
+def test_the_core_imports_no_public_module():
+  """``jaxdsp._core`` imports only itself and the private helpers (``_checks``, ``_ops``): the constant-Q
+  features' finishing steps are provided by ``jaxdsp.chroma`` (``register_finish``), the interval sets live in
+  ``jaxdsp._core.intervals``."""
+  found = []
+  for path in sorted((pathlib.Path(jd.__file__).parent / "_core").glob("*.py")):
+    for node in ast.walk(ast.parse(path.read_text())):
+      if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("jaxdsp"):
+        names = [node.module + "." + a.name for a in node.names]
+      elif isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+      else:
+        continue
+      allowed = ("jaxdsp._core", "jaxdsp._checks", "jaxdsp._ops")
+      found += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith("jaxdsp") and not n.startswith(allowed)]
+  assert not found, found

@@ -283,6 +283,13 @@ def _n_octaves(value: Any, name: str) -> int:
   return value
 
 
+def _win_len_smooth(value: Any, name: str) -> int:
+  value = _checks.positive_int(value, name)
+  if value > 2**16:
+    raise ValueError(f"{name} must be at most 65536 frames, got {value}")
+  return value
+
+
 def _intervals(value: Any, name: str) -> Any:
   """An interval set: a name of ``INTERVAL_SETS`` or distinct ratios in [1, 2), as a tuple (checked by the
   function ``vqt`` and ``chroma_vqt`` use, so that the messages are theirs)."""
@@ -319,7 +326,8 @@ OPTIONS.update({
     "bins_per_octave": Option(36, _checks.positive_int, "constant-Q: bins per octave (a multiple of n_chroma)"),
     "chroma_threshold": Option(0.0, lambda v, n: _checks.positive_number(v, n, allow_zero=True),
                                "constant-Q chroma: values below it set to 0"),
-    "win_len_smooth": Option(41, _number_or_none(_checks.positive_int), "CENS: smoothing length in frames, or None"),
+    "win_len_smooth": Option(41, _number_or_none(_win_len_smooth), "CENS: smoothing length in frames (at most 65536), "
+                             "or None"),
     "intervals": Option("equal", _intervals, "variable-Q chroma: 'equal', 'pythagorean', 'ji3', 'ji5', 'ji7' or a "
                         "sequence of distinct ratios in [1, 2) (bins_per_octave is then its length)"),
     "gamma": Option(0.0, _number_or_none(lambda v, n: _checks.positive_number(v, n, allow_zero=True)),
