@@ -166,9 +166,12 @@ def test_S_path_in_chunks_of_spectra_equals_each_spectrogram_alone(monkeypatch):
     monkeypatch.undo()
     jax.clear_caches()
   np.testing.assert_allclose(flat, jd.spectral_flatness(S=S), rtol=1e-6)  # the whole batch at once
+  S_db = 20 * np.log10(S[..., :40, :] + 1e-3)  # a batch of "dB mel spectrograms" (40 bands): the batched DCT
+  mfcc = np.asarray(jd.mfcc(S=S_db, n_mfcc=13))
   for i in range(2):
     for j in range(3):
       np.testing.assert_allclose(flat[i, j], librosa.feature.spectral_flatness(S=S[i, j])[0], rtol=1e-4)
+      np.testing.assert_allclose(mfcc[i, j], librosa.feature.mfcc(S=S_db[i, j], n_mfcc=13), atol=2e-4)
 
 
 # The feature, mel and spectral paths with the accelerator layouts (whole batches, dense mel

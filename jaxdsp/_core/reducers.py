@@ -301,9 +301,12 @@ def cepstrum(S_db: jax.Array, n_mfcc: int, lifter: float, norm: str | None = "or
     basis = basis * (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, n_mfcc + 1) / lifter))[:, None]
   basis = jnp.asarray(basis, S_db.dtype)
   if S_db.ndim > 2 and chunking.cpu_path():
-    # One (n_mfcc × n_mels) · (n_mels × n_frames) product per lax.map step: the batched product over
-    # the non-minor mel axis took a transpose in and out (2.3× slower on XLA:CPU).
-    rows = jax.lax.map(lambda s: basis @ s, S_db.reshape((-1,) + S_db.shape[-2:]))
+    # A batched product with the basis broadcast over the batch, (n_mfcc × n_mels) · (n_mels ×
+    # n_frames) per spectrogram, contracting the mel axis where it lies: the einsum transposed the
+    # batch in and out (2.3× slower on XLA:CPU), a lax.map over spectrograms measured ~10 % slower.
+    flat = S_db.reshape((-1,) + S_db.shape[-2:])
+    rows = jax.lax.dot_general(jnp.broadcast_to(basis, flat.shape[:1] + basis.shape), flat,
+                               (((2,), (1,)), ((0,), (0,))), precision=jax.lax.Precision.HIGHEST)
     return rows.reshape(S_db.shape[:-2] + rows.shape[-2:])
   return jnp.einsum("km,...mt->...kt", basis, S_db)
 
