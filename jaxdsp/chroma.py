@@ -27,7 +27,8 @@ pieces of a long file stitch back into the signal, with a row counting each bloc
 the finish computes their constant-Q transform with each decimated octave cut at the signal's length, as
 the function (and librosa) cuts it: ``features()``, batch rows padded past their signal and the pieces of a
 long file equal the direct function on every frame to float32 round-off (``tests/test_chroma_intervals.py``).
-With ``center=False`` they are the function's of ``y[n_fft // 2 : n_fft // 2 + n_frames · hop_length]``.
+With ``center=False`` they are the first ``n_frames`` frames of the function's of
+``y[n_fft // 2 : n_fft // 2 + n_frames · hop_length]``.
 """
 
 from __future__ import annotations
@@ -556,8 +557,7 @@ def _registry_finish(name: str):
   def finish(raw: jax.Array, cfg: dict) -> jax.Array:
     from jaxdsp import constantq  # pylint: disable=import-outside-toplevel  (constantq imports this module)
     hop, n_frames = raw.shape[-2] - 1, raw.shape[-1]
-    counts = raw[..., hop, :].astype(jnp.int32)  # -1: a frame past the signal's last (a batch row's padding)
-    lengths = jnp.sum(jnp.maximum(counts, 0), axis=-1)
+    lengths = jnp.sum(raw[..., hop, :].astype(jnp.int32), axis=-1)
     y = jnp.swapaxes(raw[..., :hop, :], -1, -2).reshape(*raw.shape[:-2], -1)
     fmin = 32.70319566257483 if cfg["cqt_fmin"] is None else cfg["cqt_fmin"]
     kw = dict(sr=cfg["sr"], hop_length=hop, fmin=fmin)
@@ -569,12 +569,14 @@ def _registry_finish(name: str):
       return _chroma_of_cqt(_ops.safe_sqrt(_ops.abs2(V)), M, cfg["chroma_threshold"], cfg["chroma_norm"])[..., :n_frames]
     bpo = cfg["bins_per_octave"]
     C = constantq.vqt_of_length(y, lengths, n_bins=cfg["n_octaves"] * bpo, bins_per_octave=bpo, gamma=0.0,
-                                tuning=cfg["tuning"], **kw)[..., :n_frames]  # before CENS smooths over frames
+                                tuning=cfg["tuning"], **kw)[..., :n_frames + 1]
     C = _ops.safe_sqrt(_ops.abs2(C))
     M = _cq_to_chroma(C.shape[-2], bpo, cfg["n_chroma"], fmin, None)
-    if name == "chroma_cens":  # chroma_cens: chroma_cqt's default threshold, no norm, then CENS
+    if name == "chroma_cens":  # chroma_cens: chroma_cqt's default threshold, no norm, then CENS smoothed over
+      # the frames the function has, 1 + length // hop (n_frames with center, one more without)
+      frames = jnp.arange(C.shape[-1]) < (1 + lengths // hop)[..., None]
       out = _cens(_chroma_of_cqt(C, M, 0.0, None), _cens_window(cfg["win_len_smooth"], "hann"), cfg["chroma_norm"],
-                  counts[..., :n_frames] >= 0)
+                  frames)
     else:
       out = _chroma_of_cqt(C, M, cfg["chroma_threshold"], cfg["chroma_norm"])
       if name == "tonnetz":

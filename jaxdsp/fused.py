@@ -39,8 +39,9 @@ def features(y: ArrayLike, *, sr: float = 22050, names: Sequence[str] = DEFAULT_
   ``"chroma_cens"``, ``"tonnetz"``), ``"spectral_contrast"``, ``"poly_features"``. Each equals the
   function of the same name called with these arguments (tolerances in ``tests/test_features.py``);
   time-domain features use ``frame_length = n_fft`` (ZCR keeps librosa's ``"edge"`` centre padding).
-  The constant-Q features need ``pad_mode="constant"``; with ``center=False`` they are the function's of
-  ``y[n_fft // 2 : n_fft // 2 + n_frames · hop_length]`` (frames centred where the STFT's are).
+  The constant-Q features need ``pad_mode="constant"``; with ``center=False`` they are the first ``n_frames``
+  frames of the function's of ``y[n_fft // 2 : n_fft // 2 + n_frames · hop_length]`` (frames centred where
+  the STFT's are).
 
   Args:
     y: ``(..., n_samples)`` signal.

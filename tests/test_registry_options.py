@@ -60,6 +60,12 @@ def test_constant_q_features_equal_their_functions_with_per_feature_defaults(mus
     assert out[name].shape == direct[name].shape, name
     np.testing.assert_allclose(out[name], direct[name], atol=2e-6, rtol=0, err_msg=name)
   assert out["chroma_vqt"].shape[0] == 12
+  # without centring: the first frames of the function of the signal from n_fft // 2 to the last frame's block
+  got = jd.features(y, sr=SR, names=("chroma_cens",), n_octaves=6, center=False)["chroma_cens"]
+  T = 1 + (len(y) - 2048) // 512
+  want = jd.chroma_cens(y[1024:1024 + T * 512], sr=SR, tuning=0.0, n_octaves=6)[:, :T]
+  assert got.shape == want.shape
+  np.testing.assert_allclose(got, want, atol=2e-6, rtol=0)
   # PER_FEATURE given explicitly is the same as leaving the option out
   same = jd.features(y, sr=SR, names=("chroma_vqt",), n_octaves=6, bins_per_octave=fused.PER_FEATURE)
   np.testing.assert_array_equal(same["chroma_vqt"], out["chroma_vqt"])

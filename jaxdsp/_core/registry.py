@@ -266,13 +266,13 @@ def mark_lengths(raw, spec, row_start, lengths, n_valid):
   whose sample ``j`` is sample ``row_start + j`` of a signal of ``lengths`` samples, of which the first
   ``n_valid`` frames belong to it (``row_start``, ``lengths``, ``n_valid``: ``raw.shape[:-2]``, traceable;
   ``row_start`` is negative where a row begins with padding), with the counts of the samples of each block
-  that belong to the signal set as :func:`_signal_blocks` sets them for the signal alone; ``-1`` marks the
-  frames past the signal's ``n_valid`` (CENS smooths over frames: they must not enter)."""
+  that belong to the signal set as :func:`_signal_blocks` sets them for the signal alone (none in the frames
+  past ``n_valid``: without ``center``, the samples after the last frame's block are not the feature's)."""
   hop, n_frames = raw.shape[-2] - 1, raw.shape[-1]
   t = jnp.arange(n_frames)
   start = jnp.asarray(row_start)[..., None] + _block_offset(spec) + hop * t
   counts = jnp.clip(jnp.asarray(lengths)[..., None] - start, 0, hop)
-  counts = jnp.where(t < jnp.asarray(n_valid)[..., None], counts, -1).astype(raw.dtype)  # -1: not a frame of it
+  counts = jnp.where(t < jnp.asarray(n_valid)[..., None], counts, 0).astype(raw.dtype)
   return jnp.concatenate([raw[..., :hop, :], counts[..., None, :]], axis=-2)
 
 
