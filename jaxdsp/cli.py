@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Computes features of every audio file under INPUT (directories are searched "
                      "recursively; globs and files work too) in batches sharded over all local devices, "
                      "and writes .npy shards and manifest.json to OUT. Rerunning resumes: finished files are "
-                     "skipped. Unreadable files are recorded in the manifest and skipped.")
+                     "skipped. Unreadable files are recorded in the manifest and skipped. Every feature option "
+                     "of jaxdsp.features is a flag (values: a number, inf, none, a name, or comma-separated "
+                     "ratios for --intervals); one left out takes each feature's own default.")
   p.add_argument("inputs", nargs="+", metavar="INPUT", help="directory, glob pattern or file")
   p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory")
   p.add_argument("--features", nargs="+", default=list(DEFAULT_FEATURES), choices=FEATURE_NAMES, metavar="NAME",
@@ -143,7 +145,9 @@ def _feature_option_flags(parser: argparse.ArgumentParser) -> None:
       parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                           help=help_text)
     else:
-      parser.add_argument(flag, dest=name, type=registry.parse_text, default=argparse.SUPPRESS, metavar="VALUE",
+      default = registry.OPTIONS[name].default
+      metavar = "INT" if isinstance(default, int) else "NUMBER" if isinstance(default, float) else "VALUE"
+      parser.add_argument(flag, dest=name, type=registry.parse_text, default=argparse.SUPPRESS, metavar=metavar,
                           help=help_text)
 
 

@@ -139,3 +139,15 @@ def test_the_core_imports_no_public_module():
       allowed = ("jaxdsp._core", "jaxdsp._checks", "jaxdsp._ops")
       found += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith("jaxdsp") and not n.startswith(allowed)]
   assert not found, found
+
+
+def test_cli_flags_come_from_the_registry():
+  """Every feature option is a flag with the registry's help; values are parsed for the registry's check."""
+  parser = cli.build_parser()
+  args = parser.parse_args(["extract", "in", "-o", "out", "--intervals", "1,1.5", "--chroma-norm", "inf",
+                            "--gamma", "none", "--no-base-c", "--bins-per-octave", "24", "--cqt-fmin", "55.5"])
+  assert (args.intervals, args.chroma_norm, args.gamma, args.base_c) == ((1, 1.5), float("inf"), None, False)
+  assert (args.bins_per_octave, args.cqt_fmin) == (24, 55.5)
+  assert not hasattr(parser.parse_args(["extract", "in", "-o", "out"]), "bins_per_octave")
+  help_text = " ".join(parser._subparsers._group_actions[0].choices["extract"].format_help().split())
+  assert "--bins-per-octave" in help_text and "36 for chroma_cqt, chroma_cens, tonnetz; 12 for chroma_vqt" in help_text
