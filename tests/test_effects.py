@@ -117,13 +117,16 @@ def test_jit_vmap_grad(clip):
   assert np.all(np.isfinite(g)) and np.all(g != 0)
   with jax.enable_x64(True):
     xs = jnp.asarray(x[:, :128], jnp.float64)
-    check_grads(lambda x, gd, dr: jd.distortion(jd.gain(x, gain_db=gd), drive_db=dr),
+    # jitted: each check's evaluations share one compiled program (eager, every primitive compiles apart)
+    check_grads(jax.jit(lambda x, gd, dr: jd.distortion(jd.gain(x, gain_db=gd), drive_db=dr)),
                 (xs, jnp.array(2.0), jnp.array(1.0)), order=1, modes=("rev",))
-    check_grads(lambda l, t, r, w: jd.compressor_gain_db(l, threshold_db=t, ratio=r, knee_db=w),
+    check_grads(jax.jit(lambda l, t, r, w: jd.compressor_gain_db(l, threshold_db=t, ratio=r, knee_db=w)),
                 (jnp.linspace(-50.0, 0.0, 40) + 0.123, jnp.array(-20.0), jnp.array(4.0), jnp.array(6.0)), order=1,
                 modes=("rev",))
-    check_grads(lambda d: jd.delay(xs, delay_samples=d, mode="fft"), (jnp.array(2.3),), order=1, modes=("rev",))
-    check_grads(lambda d: jd.delay(xs, delay_samples=d), (jnp.array(2.3),), order=1, modes=("rev",), eps=1e-4)
+    check_grads(jax.jit(lambda d: jd.delay(xs, delay_samples=d, mode="fft")), (jnp.array(2.3),), order=1,
+                modes=("rev",))
+    check_grads(jax.jit(lambda d: jd.delay(xs, delay_samples=d)), (jnp.array(2.3),), order=1, modes=("rev",),
+                eps=1e-4)
 
 
 def test_bad_input(clip):

@@ -161,14 +161,16 @@ def test_jit_vmap_batched_coefficients_and_gradients(clips):
     zi = jnp.asarray([[0.1, -0.2, 0.05]] * 2)
     w = jnp.asarray(np.random.default_rng(3).standard_normal((2, 256)))
     # both modes (custom_linear_solve): reverse by transposition, forward through the tangent filter
-    check_grads(lambda x, b, a, z: jd.lfilter(x, b=b, a=a, zi=z)[0] * w, (xs, b64, a64, zi), order=1,
+    # jitted: each check's evaluations share one compiled program (eager, every primitive compiles apart)
+    check_grads(jax.jit(lambda x, b, a, z: jd.lfilter(x, b=b, a=a, zi=z)[0] * w), (xs, b64, a64, zi), order=1,
                 modes=("rev", "fwd"))
-    check_grads(lambda x, h: jd.fftconvolve(x, h), (xs, xs[0, :31]), order=1, modes=("rev",))
+    check_grads(jax.jit(lambda x, h: jd.fftconvolve(x, h)), (xs, xs[0, :31]), order=1, modes=("rev",))
     atv = jnp.broadcast_to(jnp.asarray([-0.9, 0.4]), (2, 256, 2))
-    check_grads(lambda x, a: jd.time_varying_allpole(x, a=a), (xs, atv), order=1, modes=("rev", "fwd"))
-    # forward and reverse Jacobians agree (the coefficients of a filter on a 256-sample clip)
+    check_grads(jax.jit(lambda x, a: jd.time_varying_allpole(x, a=a)), (xs, atv), order=1, modes=("rev", "fwd"))
+    # forward and reverse Jacobians agree (the coefficients of a filter on a 256-sample clip): one program
     loss = lambda a: jd.lfilter(xs[0], b=b64, a=a)[::16]
-    np.testing.assert_allclose(jax.jacfwd(loss)(a64), jax.jacrev(loss)(a64), rtol=1e-10, atol=1e-12)
+    jf, jr = jax.jit(lambda a: (jax.jacfwd(loss)(a), jax.jacrev(loss)(a)))(a64)
+    np.testing.assert_allclose(jf, jr, rtol=1e-10, atol=1e-12)
     # grad under jit and vmap of a filter-fitting loss: finite
     g = jax.jit(jax.grad(lambda a: jnp.sum(jax.vmap(lambda r: jd.lfilter(r, b=b64, a=a))(xs) ** 2)))(a64)
     assert np.all(np.isfinite(g))
