@@ -66,11 +66,8 @@ def _references():
   }
 
 
-REFS = _references()
-
-
 def test_losses_equal_auraloss():
-  for name, (module, fn, sign) in REFS.items():
+  for name, (module, fn, sign) in _references().items():  # built here, not at import (in every xdist worker)
     ref = module(_torch(P), _torch(T)).item()  # auraloss flattens (batch, channels) as jaxdsp does
     got = sign * float(fn(P, T))
     assert got == pytest.approx(ref, rel=RTOL, abs=1e-6), (name, got, ref)
@@ -175,7 +172,7 @@ def test_closed_forms():
                                     w_phs=1.0)
   assert float(phase(noise[:256], noise[:256])) == 0.0
   for p in (noise[:256], np.zeros(256, np.float32)):
-    assert np.all(np.isfinite(jax.grad(phase)(p, noise[:256])))
+    assert np.all(np.isfinite(jax.jit(jax.grad(phase))(p, noise[:256])))
 
 
 def test_feature_loss_mfcc_equals_librosa_distance():
