@@ -411,7 +411,9 @@ def _kernel_response(y, Kri, hop_length, pad_mode):
   """``Σ_m frame_t[m] · K[b, m]`` for the centred frames of ``y``: ``(..., n) -> (..., n_bins, n_frames)``,
   one real matrix product per chunk of frames (``Kri``: ``(2 · n_bins, n)``, real parts over imaginary)."""
   n = Kri.shape[1]
-  Kri = Kri.astype(y.dtype)
+  # Opaque to XLA's constant folding: the kernels (up to 2·n_bins × 65536 values) are constants of the
+  # trace, and the layout transposes XLA derives from them were folded at compile time (6 s for chroma_cqt).
+  (Kri,) = jax.lax.optimization_barrier((Kri.astype(y.dtype),))
   n_bins = Kri.shape[0] // 2
 
   def fn(segments):
