@@ -41,11 +41,12 @@ def segment_frames(x: jax.Array, frame_length: int, hop_length: int) -> jax.Arra
   return jnp.concatenate([b[..., j : j + (n_frames - 1) * s + 1 : s, :] for j in range(r)], axis=-1)
 
 
-# Frames per ``lax.map`` step on CPU. XLA:CPU runs an FFT on one thread and the framed signal and
-# its spectrum of a large batch do not fit in cache, so a whole-batch pass is bound by memory
-# traffic (256 clips × 4 s: 363 MB of frames, written and read back). Chunks of about 6 MiB of
-# frames stay in cache: features() measured 0.66 s whole-batch vs 0.35 s chunked on a 2-core EPYC.
-# Accelerators take the whole batch at once.
+# Frames per ``lax.map`` step on CPU. The framed signal and its spectrum of a large batch do not
+# fit in cache, so a whole-batch pass is bound by memory traffic (256 clips × 4 s: 363 MB of
+# frames, written and read back). Chunks of about 6 MiB of frames stay in cache: features()
+# measured 0.66 s whole-batch vs 0.35 s chunked on a 2-core EPYC. XLA:CPU's FFT itself uses both
+# cores, and chunks help it too: an rfft of 44288 frames of 1024 took 3.0 µs per frame whole,
+# 1.3 µs in chunks of 1536. Accelerators take the whole batch at once.
 CPU_CHUNK_BYTES = 6 * 2**20
 
 
