@@ -6,8 +6,8 @@ clips (default 256 × 4 s of the shipped music example at 22.05 kHz, each clip f
   (a 63-tap decimator); on accelerators the one-kernel form. librosa ``cqt`` looped over clips.
   nnAudio's ``CQT2010v2`` on the torch CPU when it imports, else "not installed".
 * ``chroma_stft`` (n_fft 2048, hop 512, ``tuning=0``): ``jd.chroma_stft`` under ``jax.jit`` on one device,
-  and sharded over one CPU device per core (``jaxdsp.batch.use_cpu_cores``, ``jax.shard_map``: XLA:CPU runs its
-  element-wise and reduction kernels on one thread, so one device leaves the second core partly idle), vs librosa looped over clips; and
+  and sharded over one CPU device per core (``jaxdsp.batch.use_cpu_cores``, ``jax.shard_map``: XLA:CPU runs the small
+  kernels of the chunked CPU layout on one thread, so one device leaves the second core partly idle), vs librosa looped over clips; and
   ``tuning=None`` (each example's own estimate) under ``jax.jit`` vs librosa's ``chroma_stft`` and ``cqt``
   with ``tuning=None``.
 * ``--memory``: peak resident memory of ``jd.cqt`` on one 10-minute signal (in a subprocess).
