@@ -663,10 +663,10 @@ def _compute_fn(mesh: jax.sharding.Mesh, requests: tuple, spec: Any, window: str
 def use_cpu_cores(*, n: int | None = None) -> int:
   """Has JAX expose ``n`` CPU devices, so that :func:`extract` runs one batch per core at a time.
 
-  XLA:CPU runs one computation per device at a time, and the cache-sized steps of the CPU layout
-  (small kernels, which XLA:CPU runs on one thread; large ones it splits over the cores) keep a
-  second core partly idle: with JAX's default single CPU device a 2-core machine is not fully used; with one device per
-  core, :func:`extract` shards each batch over them (8 files per device); ``benchmarks/bench_batch.py``
+  XLA:CPU runs one computation per device at a time, and it runs the small kernels of the CPU
+  layout's cache-sized steps on one thread (large kernels it splits over the cores), so with JAX's
+  default single CPU device a 2-core machine leaves a core partly idle; with one device per core,
+  :func:`extract` shards each batch over them (8 files per device); ``benchmarks/bench_batch.py``
   compares both settings side by side. The ``jaxdsp extract`` command calls this.
 
   Call it right after ``import jax``, before any computation: it sets ``jax_num_cpu_devices``
