@@ -3,7 +3,8 @@
 
 Rows: ``pyin`` (fmin 65.4 Hz, fmax 2093 Hz, librosa's defaults otherwise), ``yin`` (same range) and
 ``onset_strength`` (librosa's defaults; librosa timed with its default BLAS threads and with one, the
-faster counted). jaxdsp runs the whole batch in one jitted call (compilation excluded: a warm-up call
+faster counted), also with the batch split over one CPU device per core (``jd.batch.use_cpu_cores``,
+``jax.shard_map``). jaxdsp runs the whole batch in one jitted call (compilation excluded: a warm-up call
 first); librosa loops over the clips (its functions take one clip at a time
 for pyin's Viterbi; batched input does not reduce its work). librosa's pyin is slow (about 0.1 s per
 second of audio), so by default it is timed on ``--librosa-clips`` clips (8) and its time per clip is
@@ -52,6 +53,7 @@ def main() -> None:
   if args.quick:
     args.clips, args.seconds, args.repeats = 8, 1.0, 1
   sr, fmin, fmax = 22050, 65.4, 2093.0
+  n_dev = jd.batch.use_cpu_cores()  # before any computation; only the sharded onset row uses the extra devices
   x = make_batch(args.clips, args.seconds, sr)
   xd = jax.device_put(x)
   print(f"batch: {args.clips} clips × {args.seconds:g} s at {sr} Hz; jax {jax.__version__} on "
@@ -82,6 +84,16 @@ def main() -> None:
   except ImportError:
     pass
   rows.append(("onset_strength", t_jd, t_lr, "(librosa: the faster of its default BLAS threads and one)"))
+  if jax.default_backend() == "cpu" and n_dev > 1 and args.clips % n_dev == 0:
+    # One CPU device per core, the batch split over them: XLA:CPU runs the small kernels of the chunked
+    # CPU layout on one thread, so one device leaves the second core partly idle.
+    from jax.sharding import NamedSharding, PartitionSpec  # pylint: disable=import-outside-toplevel
+    mesh = jax.make_mesh((n_dev,), ("data",), axis_types=(jax.sharding.AxisType.Auto,))
+    x_sh = jax.device_put(x, NamedSharding(mesh, PartitionSpec("data")))
+    onset = jax.jit(jax.shard_map(lambda c: jd.onset_strength(c, sr=sr), mesh=mesh, in_specs=PartitionSpec("data"),
+                                  out_specs=PartitionSpec("data")))
+    t_sh = median_time(lambda: jax.block_until_ready(onset(x_sh)), args.repeats, warmup=True)
+    rows.append(("onset_strength", t_sh, t_lr, f"({n_dev} CPU devices, shard_map: jd.batch.use_cpu_cores)"))
 
   print(f"{'function':<16}{'jaxdsp (s)':>12}{'librosa (s)':>13}{'× faster':>10}")
   for name, a, b, note in rows:
