@@ -184,8 +184,9 @@ def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike |
       spec = _core.signal_spec(y, **{k: v for k, v in stft.items() if k != "window"})
       n_frames = 1 + (y.shape[-1] + sum(_core.pad_widths(y.shape[-1], spec.n_fft, spec.hop_length, spec.center,
                                                           spec.pad_mode)) - spec.n_fft) // spec.hop_length
-      group = _CHUNK_BYTES // (spec.n_fft * y.dtype.itemsize * n_frames)
-      if _core.cpu_path() and group >= 1:
+      chunk = _core.chunk_frames_for(spec.n_fft, y.dtype)  # the core's cache-sized chunk (None: accelerators)
+      group = 0 if chunk is None else chunk // n_frames
+      if group >= 1:
         return _chroma_estimated(y, group, stft, n_chroma, cfg)
       P = _power_spectrogram(y, stft)
     else:
@@ -198,11 +199,6 @@ def chroma_stft(y: ArrayLike | None = None, *, sr: float = 22050, S: ArrayLike |
                        center=center, pad_mode=pad_mode, options=options, aliases={"chroma_norm": "norm"})
 
 
-# Signals per step of the estimating chroma's lax.map on CPU: about this many bytes of STFT frames (the
-# core's chunk size), so that the frames, the power spectrogram and piptrack's peaks stay in cache.
-_CHUNK_BYTES = 6 * 2**20
-
-
 def _power_spectrogram(y: jax.Array, stft: dict) -> jax.Array:
   from jaxdsp.spectral import spectrogram  # pylint: disable=import-outside-toplevel
   return spectrogram(y, power=2.0, **stft)
@@ -210,7 +206,7 @@ def _power_spectrogram(y: jax.Array, stft: dict) -> jax.Array:
 
 def _chroma_estimated(y: jax.Array, group: int, stft: dict, n_chroma: int, cfg: dict) -> jax.Array:
   """``chroma_stft`` with ``tuning=None`` of signals ``y`` ``(..., n_samples)`` on CPU, ``group`` whole
-  signals per ``lax.map`` step (each step its signals' power spectrogram, tuning estimates and chroma, in
+  signals (about the core's chunk of STFT frames) per ``lax.map`` step (each step its signals' power spectrogram, tuning estimates and chroma, in
   cache: the same numbers as the whole-batch path, 1.3x faster, ``benchmarks/bench_helpers.py``). A batch
   that no group size near ``group`` divides is padded with silent rows, dropped again."""
   lead, n = y.shape[:-1], y.shape[-1]

@@ -133,7 +133,7 @@ def test_chroma_stft_estimated_in_groups(clips, monkeypatch):
   # with groups of 4 signals is padded with a silent row and cut again, and equals librosa per signal
   batch = np.stack([clips[c][i * 2048:i * 2048 + 4096] for i, c in enumerate(CLIPS[:3] + CLIPS[:2])])
   kw = dict(sr=SR, n_fft=512, hop_length=128)
-  monkeypatch.setattr("jaxdsp.chroma._CHUNK_BYTES", 4 * 512 * 4 * (1 + 4096 // 128))  # 4 signals per step
+  monkeypatch.setattr("jaxdsp._core.chunking.CPU_CHUNK_BYTES", 4 * 512 * 4 * (1 + 4096 // 128))  # 4 signals per step
   ref = np.stack([librosa.feature.chroma_stft(y=r, **kw) for r in batch])
   np.testing.assert_allclose(jax.jit(lambda y: jd.chroma_stft(y, **kw))(batch), ref, atol=2e-6)
 

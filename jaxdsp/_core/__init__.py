@@ -14,6 +14,7 @@ Layout inside: :mod:`~jaxdsp._core.framing` (padding rules, framing, frame reduc
 :mod:`~jaxdsp._core.pipeline` (the fused pass and the in-place ``S`` path).
 """
 
+from jaxdsp._core.chunking import chunk_frames_for
 from jaxdsp._core.chunking import cpu_path
 from jaxdsp._core.chunking import force_layout
 from jaxdsp._core.chunking import map_frames
@@ -101,6 +102,7 @@ __all__ = (
     "WINDOWS",
     "check_framing",
     "config",
+    "chunk_frames_for",
     "cpu_path",
     "db",
     "feature",
