@@ -110,6 +110,29 @@ def test_same_seed_same_init():
   assert all(np.array_equal(u, v) for u, v in chex_leaves)
 
 
+def test_parameters_equal_flax_default_layers():
+  """Every model's parameters equal those of flax's default-initialised layers built from the same
+  ``Rngs`` in the same order (the models draw their kernels in size classes, which compiles fewer
+  random-number programs but must not change a value)."""
+  def params(*modules):
+    return [np.asarray(v) for m in modules for v in jax.tree.leaves(nnx.state(m, nnx.Param))]
+
+  def assert_same(model, reference):
+    ours, ref = params(model), params(*reference)
+    assert [a.shape for a in ours] == [b.shape for b in ref]
+    for a, b in zip(ours, ref):
+      np.testing.assert_array_equal(a, b)
+
+  rngs = nnx.Rngs(3)  # 3 → 5: not a power of two; 5 → 300: a size class of 2048; 300 → 1: a column
+  assert_same(jn.DeepNet(3, [5, 300], 1, rngs=nnx.Rngs(3)),
+              [nnx.Linear(a, b, rngs=rngs) for a, b in ((3, 5), (5, 300), (300, 1))])
+  assert_same(jn.Perceptron(7, rngs=nnx.Rngs(4)), [nnx.Linear(7, 1, rngs=nnx.Rngs(4))])
+  cnn = jn.CNN((16, 12), 3, channels=(4, 6), rngs=nnx.Rngs(5))
+  rngs = nnx.Rngs(5)
+  assert_same(cnn, [nnx.Conv(1, 4, (3, 3), padding=2, rngs=rngs), nnx.Conv(4, 6, (3, 3), padding=2, rngs=rngs),
+                    nnx.Linear(cnn.flat_features, 3, rngs=rngs)])
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: jn.DeepNet(3, 4, 2, rngs=nnx.Rngs(0)), "hidden"),
     (lambda: jn.DeepNet(0, [4], 2, rngs=nnx.Rngs(0)), "in_features"),
