@@ -25,6 +25,7 @@ from jaxdsp.framing import time_to_frames
 # --- core DSP ---
 from jaxdsp.fused import DEFAULT_FEATURES
 from jaxdsp.fused import FEATURE_NAMES
+from jaxdsp.fused import PER_FEATURE
 from jaxdsp.fused import features
 from jaxdsp.mel import hz_to_mel
 from jaxdsp.mel import mel_filterbank
@@ -239,6 +240,7 @@ __all__ = (
     "DEFAULT_FEATURES",
     "D_weighting",
     "FEATURE_NAMES",
+    "PER_FEATURE",
     "allpass_biquad",
     "allpass_biquad_coeffs",
     "amplitude_envelope",

@@ -50,7 +50,7 @@ def features(y: ArrayLike, *, sr: float = 22050, names: Sequence[str] = DEFAULT_
     n_fft, hop_length, win_length, window, center, pad_mode: framing/STFT arguments, shared.
     **options: the feature options of the registry, listed below (also in ``inspect.signature``), each
       checked as the functions check it (an unknown name is a ``TypeError``). An option left out (or given
-      as :data:`PER_FEATURE`) takes each requested feature's own default, e.g. ``bins_per_octave``: 36 for
+      as ``jd.PER_FEATURE``) takes each requested feature's own default, e.g. ``bins_per_octave``: 36 for
       ``chroma_cqt``, 12 for ``chroma_vqt``. Where the function calls an option differently, the
       registry's name says which feature family it belongs to (``chroma_norm`` is ``chroma_cqt``'s
       ``norm``, ``cqt_fmin`` its ``fmin``, ``chroma_threshold`` its ``threshold``, ``contrast_fmin``

@@ -66,8 +66,9 @@ def test_constant_q_features_equal_their_functions_with_per_feature_defaults(mus
   want = jd.chroma_cens(y[1024:1024 + T * 512], sr=SR, tuning=0.0, n_octaves=6)[:, :T]
   assert got.shape == want.shape
   np.testing.assert_allclose(got, want, atol=2e-6, rtol=0)
-  # PER_FEATURE given explicitly is the same as leaving the option out
-  same = jd.features(y, sr=SR, names=("chroma_vqt",), n_octaves=6, bins_per_octave=fused.PER_FEATURE)
+  # PER_FEATURE given explicitly is the same as leaving the option out (also at the top level)
+  assert jd.PER_FEATURE is fused.PER_FEATURE
+  same = jd.features(y, sr=SR, names=("chroma_vqt",), n_octaves=6, bins_per_octave=jd.PER_FEATURE)
   np.testing.assert_array_equal(same["chroma_vqt"], out["chroma_vqt"])
   # given, the option applies to every requested feature that reads it
   got = jd.features(y, sr=SR, names=("chroma_vqt",), n_octaves=6, bins_per_octave=24)["chroma_vqt"]
