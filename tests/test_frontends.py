@@ -419,3 +419,28 @@ def test_example_quick(tmp_path):
   wide = summary["tone"]["wide start (Q=1)"]["final_hz"]
   narrow = summary["tone"]["narrow start (Q=20)"]["final_hz"]
   assert abs(wide - 2000.0) < abs(narrow - 2000.0)
+
+
+_COMPILES = [None]  # a list while counting, else None
+jax.monitoring.register_event_duration_secs_listener(
+    lambda event, _, **kw: _COMPILES[0].append(event)
+    if _COMPILES[0] is not None and event == "/jax/core/compile/backend_compile_duration" else None)
+
+
+def test_eager_call_is_one_compiled_program(rng):
+  """An eager call runs the whole forward pass as one program (op by op, Leaf compiled dozens of
+  operations one by one: seconds on CPU), and gives the values of the call under the caller's jit."""
+  x = jnp.asarray(rng.standard_normal((2, 3001)).astype(np.float32))  # a length no other test uses
+  E = jnp.asarray(rng.random((2, 6, 11)).astype(np.float32))
+  for module, arg in [(jn.Leaf(sr=SR, n_filters=6), x), (jn.MorletFilterbank(sr=SR, n_filters=6), x),
+                      (jn.LearnableCQT(sr=SR, n_bins=12, fmin=200.0), x), (jn.PCEN(6), E)]:
+    _COMPILES[0] = []
+    try:
+      eager = module(arg)
+      compiles = len(_COMPILES[0])
+    finally:
+      _COMPILES[0] = None
+    assert compiles == 1, (type(module).__name__, compiles)
+    graphdef, state = nnx.split(module)
+    jitted = jax.jit(lambda s, a: nnx.merge(graphdef, s)(a))(state, arg)
+    np.testing.assert_allclose(eager, jitted, rtol=1e-6, atol=1e-6)

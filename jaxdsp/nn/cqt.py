@@ -22,6 +22,7 @@ from jax.typing import ArrayLike
 from jaxdsp import _checks
 from jaxdsp import _ops
 from jaxdsp import constantq
+from jaxdsp.nn.compiled import compiled_method
 
 
 class LearnableCQT(nnx.Module):
@@ -85,13 +86,20 @@ class LearnableCQT(nnx.Module):
 
   def transform(self, x: ArrayLike) -> jax.Array:
     """The complex transform ``(..., n_bins, n_frames)`` with the current kernels."""
-    x = _checks.as_signal(x, "x")
+    return self._transform(_checks.as_signal(x, "x"))
+
+  @compiled_method
+  def _transform(self, x: jax.Array) -> jax.Array:
     octaves = tuple((lo, hi, None, hop, dec) for lo, hi, hop, dec in self.octaves)
     kernels = [k[...] for k in self.kernels]
     return constantq.run_octaves(x, self.count, octaves, kernels, "constant", True, "halfband")
 
   def __call__(self, x: ArrayLike) -> jax.Array:
-    P = _ops.abs2(self.transform(x))
+    return self._forward(_checks.as_signal(x, "x"))
+
+  @compiled_method
+  def _forward(self, x: jax.Array) -> jax.Array:
+    P = _ops.abs2(self._transform(x))
     if self.log:
       return 0.5 * jnp.log(P + self.amin**2)
     return _ops.safe_sqrt(P)

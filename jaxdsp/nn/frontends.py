@@ -59,6 +59,7 @@ from jaxdsp import mel as _mel
 from jaxdsp import spectral
 from jaxdsp import temporal
 from jaxdsp import wavelets
+from jaxdsp.nn.compiled import compiled_method
 from jaxdsp.nn.pcen import PCEN
 from jaxdsp.nn.train import label_params
 from jaxdsp.nn.train import make_optimizer
@@ -435,6 +436,10 @@ class MorletFilterbank(_GaborBank):
     return self.center_frequencies() / self.bandwidths()
 
   def __call__(self, x: ArrayLike) -> jax.Array:
+    return self._forward(_checks.as_signal(x, "x"))
+
+  @compiled_method
+  def _forward(self, x: jax.Array) -> jax.Array:
     x, batch_shape = _as_signal(x)
     P, grid = self._power(x, self.norm, self._min_sigma, self.oversample)
     pooled = _pool(P, jnp.asarray(self._window, P.dtype), grid, self.oversample)
@@ -537,6 +542,10 @@ class Leaf(_GaborBank):
     return jnp.exp(_softclip(self.log_pool_width[...], *self._log_tau))
 
   def __call__(self, x: ArrayLike) -> jax.Array:
+    return self._forward(_checks.as_signal(x, "x"))
+
+  @compiled_method
+  def _forward(self, x: jax.Array) -> jax.Array:
     x, batch_shape = _as_signal(x)
     half = 3 * self.oversample
     P, grid = self._power(x, "peak", self._min_sigma, half)

@@ -16,6 +16,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp.nn.compiled import compiled_method
 
 __all__ = ["PCEN"]
 
@@ -112,6 +113,10 @@ class PCEN(nnx.Module):
     E = _checks.as_signal(E, "E", min_ndim=2)
     if E.shape[-2] != self.n_channels:
       raise ValueError(f"E must have shape (..., {self.n_channels}, n_frames), got {E.shape}")
+    return self._forward(E)
+
+  @compiled_method
+  def _forward(self, E: jax.Array) -> jax.Array:
     dtype = jnp.result_type(E.dtype, self.log_alpha[...].dtype)
     E = E.astype(dtype)
     p = {k: v.astype(dtype)[:, None] for k, v in self.parameters().items()}
