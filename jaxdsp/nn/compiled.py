@@ -1,11 +1,11 @@
 """One compiled program for a module's forward pass, eager calls included.
 
 An eager call of a JAX function dispatches each of its operations on its own, and each operation
-compiles the first time it meets a new shape. For a front-end of a few dozen operations that is
-seconds on CPU before the first output (``Leaf``: 7.3 s on a fresh process, against 0.75 s for its
-whole forward pass compiled as one program). :func:`compiled_method` runs a module's forward pass
-as one ``jax.jit`` program however it is called; inside a caller's ``jit``, ``grad`` or ``vmap``
-the nested program is traced into the caller's as any jitted function is.
+compiles the first time it meets a new shape. For a front-end of a hundred operations (``Leaf``)
+that is many times the compile time of its whole forward pass as one program, on CPU most of all.
+:func:`compiled_method` runs a module's forward pass as one ``jax.jit`` program however it is
+called; inside a caller's ``jit``, ``grad`` or ``vmap`` the nested program is traced into the
+caller's as any jitted function is.
 """
 
 from __future__ import annotations

@@ -48,13 +48,13 @@ def _lecun_normal(key: jax.Array, shape: Sequence[int], dtype: Any = jnp.float32
   once per size class rather than once per layer shape.
 
   ``N(0, 1/fan_in)`` truncated to two standard deviations, ``fan_in = prod(shape[:-1])`` (inputs ×
-  receptive field; the last axis is the outputs). On CPU, drawing a truncated normal compiles a
-  random-number program per output shape, about 0.5 s each, so a model of a few layers took
-  seconds to build. This draws the standard truncated normal as a flat vector of ``2**16`` values
-  or, for larger kernels, of the next power of two, and keeps the first ``prod(shape)`` values:
-  JAX's partitionable threefry (the default) makes the value at each flat index independent of the
-  total size, so the kernel equals flax's. (The course's CNN then compiles two such programs
-  instead of five.)
+  receptive field; the last axis is the outputs). Drawing a truncated normal compiles a
+  random-number program per output shape, slow to compile on CPU, so building a model of a few
+  layers compiled one per layer. This draws the standard truncated normal as a flat vector of
+  ``2**16`` values or, for larger kernels, of the next power of two, and keeps the first
+  ``prod(shape)`` values: JAX's partitionable threefry (the default) makes the value at each flat
+  index independent of the total size, so the kernel equals flax's. (The course's CNN then
+  compiles two such programs instead of five; other key types draw the shape itself.)
 
   Args:
     key: a PRNG key.
@@ -75,7 +75,8 @@ def _lecun_normal(key: jax.Array, shape: Sequence[int], dtype: Any = jnp.float32
   """
   shape = tuple(int(s) for s in shape)
   size = math.prod(shape)
-  if not jax.config.jax_threefry_partitionable:  # sizes change the values: draw the shape itself
+  if not (jax.config.jax_threefry_partitionable and str(jax.random.key_impl(key)) == "threefry2x32"):
+    # the values would depend on the drawn size: draw the shape itself
     return nnx.initializers.lecun_normal()(key, shape, dtype)
   variance = jnp.array(1.0 / (size // shape[-1]), dtype=dtype)
   stddev = jnp.sqrt(variance) / jnp.array(.87962566103423978, dtype)
