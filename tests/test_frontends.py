@@ -428,12 +428,14 @@ jax.monitoring.register_event_duration_secs_listener(
 
 
 def test_eager_call_is_one_compiled_program(rng):
-  """An eager call runs the whole forward pass as one program (op by op, Leaf compiled dozens of
-  operations one by one: seconds on CPU), and gives the values of the call under the caller's jit."""
+  """An eager call runs the whole forward pass as one program (op by op, Leaf compiled 139
+  operations one by one), and gives the values of the call under the caller's jit."""
   x = jnp.asarray(rng.standard_normal((2, 3001)).astype(np.float32))  # a length no other test uses
   E = jnp.asarray(rng.random((2, 6, 11)).astype(np.float32))
   for module, arg in [(jn.Leaf(sr=SR, n_filters=6), x), (jn.MorletFilterbank(sr=SR, n_filters=6), x),
-                      (jn.LearnableCQT(sr=SR, n_bins=12, fmin=200.0), x), (jn.PCEN(6), E)]:
+                      (jn.LearnableCQT(sr=SR, n_bins=12, fmin=200.0), x), (jn.PCEN(6), E),
+                      (jn.LearnableMel(sr=SR, n_mels=6, n_fft=256, hop_length=64), x),
+                      (jn.SoftEnvelope(frame_length=256, hop_length=64), x)]:
     _COMPILES[0] = []
     try:
       eager = module(arg)

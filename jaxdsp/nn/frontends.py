@@ -676,7 +676,10 @@ class LearnableMel(nnx.Module):
     return self._moments(self.filters[...])[1]
 
   def __call__(self, x: ArrayLike) -> jax.Array:
-    x = _checks.as_signal(x, "x")
+    return self._forward(_checks.as_signal(x, "x"))
+
+  @compiled_method
+  def _forward(self, x: jax.Array) -> jax.Array:
     fb = self.filters[...]
     dtype = jnp.result_type(x.dtype, fb.dtype)
     window = self._window_name if self.window is None else self.window[...].astype(dtype)
@@ -751,6 +754,10 @@ class SoftEnvelope(nnx.Module):
     self.log_temperature = (nnx.Param if trainable else Constant)(jnp.asarray(t, param_dtype))
 
   def __call__(self, y: ArrayLike) -> jax.Array:
+    return self._forward(_checks.as_signal(y, "y"))
+
+  @compiled_method
+  def _forward(self, y: jax.Array) -> jax.Array:
     frames = temporal.framed(y, frame_length=self.frame_length, hop_length=self.hop_length, center=self.center,
                              pad_mode=self.pad_mode)
     tau = jnp.exp(self.log_temperature[...]).astype(jnp.result_type(frames.dtype,
