@@ -51,6 +51,24 @@ def freq_sum(x: jax.Array, axis: int) -> jax.Array:
   return jnp.squeeze(x if extra is None else x + extra, axis)
 
 
+def bin_sums(S: jax.Array, vectors: list, axis: int) -> list:
+  """``[Σ_f v[f] · S[..., f, t] for v in vectors]`` (per-bin vectors ``(n_freq,)``), each
+  ``(..., n_frames)``.
+
+  In the public layout on CPU (``axis == -2``) all the sums come from one batched matrix product
+  ``(k × n_freq) · (n_freq × n_frames)`` per spectrogram, which reads ``S`` once, where separate
+  element-wise reductions read it once per sum (about 1.8× faster for the bandwidth's three sums).
+  HIGHEST keeps float32 sums.
+  """
+  if axis != -2 or not chunking.cpu_path():
+    return [jnp.sum(S * _per_bin(v, axis), axis=axis) for v in vectors]
+  V = jnp.stack(vectors).astype(S.dtype)
+  flat = S.reshape((-1,) + S.shape[-2:])
+  rows = jax.lax.dot_general(jnp.broadcast_to(V, flat.shape[:1] + V.shape), flat,
+                             (((2,), (1,)), ((0,), (0,))), precision=jax.lax.Precision.HIGHEST)
+  return [rows[:, i].reshape(S.shape[:-2] + S.shape[-1:]) for i in range(len(vectors))]
+
+
 def _safe_divide(num: jax.Array, total: jax.Array) -> jax.Array:
   return num / jnp.where(total < jnp.finfo(total.dtype).tiny, 1, total)
 
@@ -64,14 +82,16 @@ def centroid(S: jax.Array, freq: jax.Array, axis: int) -> jax.Array:
 
   Frequency last (the pipeline's chunks), both sums run as one ``(n_freq, 2)`` matrix product: on
   XLA:CPU the element-wise form broadcast ``freq`` over the chunk and reduced it twice. HIGHEST
-  keeps float32 sums where accelerators would round to TF32/bf16. In the public layout the two sums
-  are element-wise reductions over axis -2, which XLA fuses into one read of ``S`` (there the
-  matrix product, contracting a non-minor axis, measured several times slower).
+  keeps float32 sums where accelerators would round to TF32/bf16. In the public layout both sums
+  come from :func:`bin_sums` (one batched product per spectrogram on CPU).
   """
   if axis == -1 and freq.ndim == 1:
     ones_freq = jnp.stack([jnp.ones_like(freq), freq], axis=-1)
     sums = jnp.einsum("...f,fk->...k", S, ones_freq, precision=jax.lax.Precision.HIGHEST)
     return _safe_divide(sums[..., 1], sums[..., 0])
+  if freq.ndim == 1:
+    total, first = bin_sums(S, [jnp.ones_like(freq), freq], axis)
+    return _safe_divide(first, total)
   return _safe_divide(jnp.sum(S * _per_bin(freq, axis), axis=axis), jnp.sum(S, axis=axis))
 
 
@@ -80,16 +100,18 @@ def bandwidth(S: jax.Array, freq: jax.Array, centre: jax.Array, p: float, norm: 
   ``norm``.
 
   In the public layout with ``p == 2`` the moment is expanded,
-  ``Σ S (f - c)² = Σ f²S - 2c Σ fS + c² Σ S``: three sums of ``S`` against per-bin constants, each a
-  plain reduction that XLA:CPU emits as one read of ``S`` (two of them are the centroid's, shared),
-  where ``(f - c[t])²`` broadcast over frames measured 4× slower. The expansion cancels when the
+  ``Σ S (f - c)² = Σ f²S - 2c Σ fS + c² Σ S``: three sums of ``S`` against per-bin constants, all
+  from one read of ``S`` (:func:`bin_sums`), where ``(f - c[t])²`` broadcast over frames measured 4× slower. The expansion cancels when the
   bandwidth is far below the centroid: measured ≤ 5e-6 relative to librosa on speech, music and
   noise, 7e-3 on a pure chirp (float32; the frequency-last pipeline and accelerators keep the direct
   form).
   """
   if axis == -2 and p == 2.0 and chunking.cpu_path():
-    f = _per_bin(freq, axis)
-    total, first, second = jnp.sum(S, axis=axis), jnp.sum(S * f, axis=axis), jnp.sum(S * (f * f), axis=axis)
+    if freq.ndim == 1:
+      total, first, second = bin_sums(S, [jnp.ones_like(freq), freq, freq * freq], axis)
+    else:
+      f = _per_bin(freq, axis)
+      total, first, second = jnp.sum(S, axis=axis), jnp.sum(S * f, axis=axis), jnp.sum(S * (f * f), axis=axis)
     moment = jnp.maximum(second - 2 * centre * first + centre * centre * total, 0)
     if norm:
       moment = _safe_divide(moment, total)
