@@ -102,9 +102,9 @@ def bandwidth(S: jax.Array, freq: jax.Array, centre: jax.Array, p: float, norm: 
   In the public layout with ``p == 2`` the moment is expanded,
   ``Σ S (f - c)² = Σ f²S - 2c Σ fS + c² Σ S``: three sums of ``S`` against per-bin constants, all
   from one read of ``S`` (:func:`bin_sums`), where ``(f - c[t])²`` broadcast over frames measured
-  4× slower. The expansion cancels when the bandwidth is far below the centroid: measured ≤ 5e-6 relative to librosa on speech, music and
-  noise, 7e-3 on a pure chirp (float32; the frequency-last pipeline and accelerators keep the direct
-  form).
+  4× slower. The expansion cancels when the bandwidth is far below the centroid: measured ≤ 5e-6
+  relative to librosa on speech, music and noise, 7e-3 on a pure chirp (float32; the
+  frequency-last pipeline and accelerators keep the direct form).
   """
   if axis == -2 and p == 2.0 and chunking.cpu_path():
     if freq.ndim == 1:
