@@ -49,10 +49,8 @@ class LearnableCQT(nnx.Module):
   Examples:
     >>> import jax.numpy as jnp
     >>> from jaxdsp.nn import LearnableCQT
-    >>> from flax import nnx
     >>> m = LearnableCQT(sr=16000, fmin=110.0, n_bins=36, hop_length=256)
-    >>> forward = nnx.jit(lambda model, x: model(x))  # compiled as one program, as in a training step
-    >>> forward(m, jnp.zeros((2, 8000))).shape
+    >>> m(jnp.zeros((2, 8000))).shape
     (2, 36, 32)
 
   Compare ``jd.cqt`` (fixed kernels); nnAudio's ``CQT1992v2(trainable=True)``.

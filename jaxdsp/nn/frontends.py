@@ -356,10 +356,8 @@ class MorletFilterbank(_GaborBank):
 
   Examples:
     >>> import jax.numpy as jnp
-    >>> from flax import nnx
     >>> fb = MorletFilterbank(sr=16000, n_filters=8, hop_length=160)
-    >>> forward = nnx.jit(lambda model, x: model(x))  # compiled as one program, as in a training step
-    >>> forward(fb, jnp.zeros((2, 16000))).shape
+    >>> fb(jnp.zeros((2, 16000))).shape
     (2, 8, 101)
     >>> one = MorletFilterbank(sr=8000, init=[1000.0], q=4.0)
     >>> round(float(one.center_frequencies()[0]), 2), round(float(one.bandwidths()[0]), 2)
@@ -486,10 +484,8 @@ class Leaf(_GaborBank):
 
   Examples:
     >>> import jax.numpy as jnp
-    >>> from flax import nnx
     >>> leaf = Leaf(sr=16000, n_filters=8)
-    >>> forward = nnx.jit(lambda model, x: model(x))  # compiled as one program, as in a training step
-    >>> forward(leaf, jnp.zeros((2, 8000))).shape  # silence: finite (exactly 0 after PCEN)
+    >>> leaf(jnp.zeros((2, 8000))).shape       # silence: finite (exactly 0 after PCEN)
     (2, 8, 51)
 
   References:
@@ -621,10 +617,8 @@ class LearnableMel(nnx.Module):
 
   Examples:
     >>> import jax.numpy as jnp
-    >>> from flax import nnx
     >>> m = LearnableMel(sr=16000, n_fft=512, hop_length=160, n_mels=40)
-    >>> forward = nnx.jit(lambda model, x: model(x))  # compiled as one program, as in a training step
-    >>> forward(m, jnp.zeros((2, 16000))).shape
+    >>> m(jnp.zeros((2, 16000))).shape
     (2, 40, 101)
 
   Compare ``jd.melspectrogram`` followed by ``jd.power_to_db`` (here in natural-log units, no
@@ -811,12 +805,10 @@ class FeatureStack(nnx.Module):
 
   Examples:
     >>> import jax.numpy as jnp
-    >>> from flax import nnx
     >>> stack = FeatureStack([LogMel(sr=16000, n_mels=8, hop_length=128),
     ...                       SoftEnvelope(frame_length=512, hop_length=128),
     ...                       SmoothZCR(frame_length=512, hop_length=128)])
-    >>> forward = nnx.jit(lambda model, x: model(x))  # compiled as one program, as in a training step
-    >>> forward(stack, jnp.zeros((2, 4096))).shape
+    >>> stack(jnp.zeros((2, 4096))).shape
     (2, 10, 33)
   """
 

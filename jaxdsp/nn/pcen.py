@@ -69,10 +69,8 @@ class PCEN(nnx.Module):
 
   Examples:
     >>> import jax.numpy as jnp
-    >>> from flax import nnx
     >>> pcen = PCEN(3)
-    >>> forward = nnx.jit(lambda model, x: model(x))  # compiled as one program, as in a training step
-    >>> forward(pcen, jnp.zeros((2, 3, 10))).shape  # silence stays finite (exactly 0)
+    >>> pcen(jnp.zeros((2, 3, 10))).shape     # silence stays finite (exactly 0)
     (2, 3, 10)
 
   References:
