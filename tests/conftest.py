@@ -44,6 +44,28 @@ def _numba_cache_dir() -> str:
   return path
 
 
+def _jax_cache_dir() -> str | None:
+  """The XLA compilation cache shared by every test process of every run, or None where not writable.
+
+  Every process reads and writes it (a file per program, named by the hash of the program, jax and
+  jaxlib versions and flags; JAX reads a torn entry as a miss), so a program one xdist worker or a CLI
+  subprocess compiled is loaded by the others, and a contributor's next run loads what this one compiled.
+  Over ``_JAX_CACHE_BYTES`` the least recently written half is removed at the start of a run.
+  """
+  root = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "jaxdsp-tests"
+  path = root / "jax-compilation-cache"
+  try:
+    path.mkdir(parents=True, exist_ok=True)
+    entries = sorted(path.iterdir(), key=lambda p: p.stat().st_mtime)
+    if sum(p.stat().st_size for p in entries) > _JAX_CACHE_BYTES:
+      for entry in entries[: len(entries) // 2]:
+        entry.unlink(missing_ok=True)
+  except OSError:
+    return None
+  return str(path)
+
+
+_JAX_CACHE_BYTES = 1 << 30
 _LOCKS: list = []
 # Chosen here unless the user set it; a directory chosen by a parent test process (the xdist controller,
 # whose environment the workers inherit) is not this process's own.
@@ -51,6 +73,11 @@ _INHERITED = os.environ.get("JAXDSP_TESTS_NUMBA_PID", str(os.getpid())) != str(o
 if _INHERITED or "NUMBA_CACHE_DIR" not in os.environ:
   os.environ["NUMBA_CACHE_DIR"] = _numba_cache_dir()
   os.environ["JAXDSP_TESTS_NUMBA_PID"] = str(os.getpid())
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ and (_cache := _jax_cache_dir()):
+  # Set before jax is imported; the test processes the suite starts (CLI, examples) inherit it.
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # default 1 s: most of ours take 0.1 s
+  os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "-1"
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 # The files holding the suite's longest tests (from a ``--durations`` run), longest first: they start

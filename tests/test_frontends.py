@@ -422,6 +422,7 @@ def test_example_quick(tmp_path):
 
 
 _COMPILES = [None]  # a list while counting, else None
+# One event per program obtained: compiled, or read from the suite's persistent compilation cache.
 jax.monitoring.register_event_duration_secs_listener(
     lambda event, _, **kw: _COMPILES[0].append(event)
     if _COMPILES[0] is not None and event == "/jax/core/compile/backend_compile_duration" else None)
