@@ -43,6 +43,12 @@ both with the default threads and with one.
     python benchmarks/bench_features.py                                  # 256 clips × 4 s, all sections
     python benchmarks/bench_features.py --quick                          # 16 clips × 1 s
     python benchmarks/bench_features.py --sections pipeline per_function
+    python benchmarks/bench_features.py --hugepages                      # large buffers in huge pages
+
+On CPU a large result or temporary is a fresh allocation on every call, and its first touch
+page-faults every 4 KiB page: ``--hugepages`` restarts the script with glibc's malloc asking for
+transparent huge pages, and the pipeline section prints the page faults per call
+(``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxdsp as jd
-from _timing import median_time
+from _timing import hugepages_on, median_time, minor_faults, restart_with_hugepages
 
 NAMES = ("spectrogram", "spectral_centroid", "spectral_bandwidth", "spectral_rolloff", "rms",
          "zero_crossing_rate", "melspectrogram")
@@ -113,6 +119,14 @@ def print_table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]
     print("  ".join([f"{r[0]:<{widths[0]}}"] + [f"{c:>{w}}" for c, w in zip(r[1:], widths[1:])]))
 
 
+def faults_per_call(fn: Callable, arg) -> int:
+  """Minor page faults of one (compiled) call: each first touch of a fresh page of its results and
+  temporaries, which XLA:CPU allocates anew per call (docs/performance.md)."""
+  before = minor_faults()
+  jax.block_until_ready(fn(arg))
+  return minor_faults() - before
+
+
 def pipeline_section(args: argparse.Namespace, y: np.ndarray, y_dev: jax.Array) -> None:
   """jd.features vs the same six features per function in one jit vs librosa vs an rfft floor."""
   sr, n_fft, hop = args.sr, args.n_fft, args.hop_length
@@ -163,6 +177,9 @@ def pipeline_section(args: argparse.Namespace, y: np.ndarray, y_dev: jax.Array) 
               ("contender", "time (ms)", "× jd.features", "librosa / this"),
               [(name, ms(t), ratio(t, base), ratio(lib, t)) for name, t in times.items()])
   print(f"per-function pipeline / jd.features: {per_fn / base:.2f}")
+  faults = {name: faults_per_call(fn, y_dev) for name, fn in [("jd.features", run_features),
+                                                               ("per-function pipeline", run_per_function)]}
+  print("minor page faults per call: " + ", ".join(f"{name} {n:,}" for name, n in faults.items()))
   if lib is not None:
     print(f"librosa / jd.features: {lib / base:.1f}× faster; librosa / per-function pipeline: {lib / per_fn:.1f}× faster")
   print(f"jd.features / rfft floor: {base / times[floor_name]:.2f}")
@@ -325,13 +342,19 @@ def main() -> None:
   parser.add_argument("--librosa-blas-threads", type=int, default=1,
                       help="BLAS threads for librosa in pipeline and per_function (0: the library default)")
   parser.add_argument("--skip", nargs="*", default=[], help="contenders to skip: librosa librosax torch")
+  parser.add_argument("--hugepages", action="store_true",
+                      help="restart with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (Linux): large buffers then "
+                           "fault in 2 MiB transparent huge pages (docs/performance.md)")
   args = parser.parse_args()
+  if args.hugepages:
+    restart_with_hugepages()
   if args.quick:
     args.clips, args.seconds, args.repeats = 16, 1.0, 2
   y = make_clips(args.clips, args.seconds, args.sr)
   y_dev = jax.block_until_ready(jax.device_put(y))
   print(f"{args.clips} clips × {args.seconds} s at {args.sr} Hz on {jax.devices()[0].platform} "
-        f"({jax.device_count()} device(s)); median of {args.repeats}")
+        f"({jax.device_count()} device(s)); median of {args.repeats}; malloc huge pages "
+        f"{'on' if hugepages_on() else 'off'} (--hugepages)")
   if args.librosa_blas_threads > 0 and {"pipeline", "per_function"} & set(args.sections):
     print(f"librosa in pipeline and per_function: {args.librosa_blas_threads} BLAS thread(s)")
   sections = {"pipeline": pipeline_section, "per_function": per_function_section, "existing": existing_section}
