@@ -55,10 +55,12 @@ def _numba_cache_dir() -> str:
 def _jax_cache_dir() -> str | None:
   """The XLA compilation cache shared by every test process of every run, or None where not writable.
 
-  Every process reads and writes it (a file per program, named by the hash of the program, jax and
-  jaxlib versions and flags; JAX reads a torn entry as a miss), so a program one xdist worker or a CLI
-  subprocess compiled is loaded by the others, and a contributor's next run loads what this one compiled.
-  Over ``_JAX_CACHE_BYTES`` the least recently written half is removed at the start of a run.
+  Every process reads and writes it (a file per program, named by the hash of the program, the jax and
+  jaxlib versions and the flags), so a program one xdist worker or a CLI subprocess compiled is loaded by
+  the others, and a contributor's next run loads what this one compiled. JAX writes an entry in place: a
+  process that reads one while another still writes it fails to decompress it and compiles the program
+  itself, with a warning. Over ``_JAX_CACHE_BYTES`` the older half of the entries (by the time they were
+  written) is removed when a run starts.
   """
   root = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "jaxdsp-tests"
   path = root / "jax-compilation-cache"
