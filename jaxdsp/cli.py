@@ -9,6 +9,11 @@ Subcommands::
     jaxdsp train DATA_ROOT [--epochs N] [--out DIR] ...
                                                 a CNN on an UrbanSound8K-layout folder
 
+Each run loads the programs that earlier runs compiled from JAX's persistent compilation cache
+(``$XDG_CACHE_HOME/jaxdsp/xla``, else ``~/.cache/jaxdsp/xla``; halved when it passes 1 GiB), so
+only the first run of a command on a machine compiles them all. ``--no-compile-cache`` turns it
+off; ``JAX_COMPILATION_CACHE_DIR`` moves it.
+
 A user error (missing file, bad option, unreadable audio, missing matplotlib) prints one line,
 ``jaxdsp: error: ...``, on stderr and exits with status 1 (2 for a command-line usage error, 130
 when interrupted). Set ``JAXDSP_DEBUG=1`` to get the full traceback instead.
@@ -56,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
   """The ``jaxdsp`` argument parser (subcommands ``demo``, ``analyze``, ``extract``, ``train``)."""
   parser = _Parser(prog=PROG, description="jaxdsp: differentiable audio DSP and audio deep learning in JAX.")
   parser.add_argument("--version", action="store_true", help="print the version and exit")
+  parser.add_argument("--no-compile-cache", action="store_true",
+                      help="compile every program anew (default: load the programs earlier runs compiled, "
+                           "kept in $XDG_CACHE_HOME/jaxdsp/xla or ~/.cache/jaxdsp/xla)")
   sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
   p = sub.add_parser("demo", help="analyse the shipped audio, write one figure, train a small CNN",
@@ -230,6 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
   if args.command is None:
     parser.print_help()
     return 2
+  if not args.no_compile_cache:
+    from jaxdsp import _compile_cache  # pylint: disable=import-outside-toplevel
+
+    _compile_cache.enable()
   try:
     return _COMMANDS[args.command](args)
   except KeyboardInterrupt:

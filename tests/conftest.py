@@ -2,12 +2,12 @@
 persistent XLA compilation cache shared by all test processes, and a numba cache of each test process's own.
 
 XLA compiles are about three quarters of the suite's CPU time (about 6,800 programs, 0.13 s each). JAX's
-persistent compilation cache (``$XDG_CACHE_HOME/jaxdsp-tests/jax-compilation-cache``, every program
-cached, however short its compile) lets a program compiled by one xdist worker or CLI subprocess be
-loaded by the others, and a contributor's next run load what this one compiled: the suite took 583 s with
-an empty cache and 171 s with a warm one (2 cores). A program's entry is keyed by its HLO, the jax and
-jaxlib versions and the compile options, so an edit recompiles exactly the programs it changed. Delete
-the directory to start cold; a ``JAX_COMPILATION_CACHE_DIR`` set by the user is kept.
+persistent compilation cache (``jaxdsp._compile_cache``, in ``$XDG_CACHE_HOME/jaxdsp-tests/xla``) lets a
+program compiled by one xdist worker or CLI subprocess be loaded by the others, and a contributor's next
+run load what this one compiled: the suite took 583 s with an empty cache and 171 s with a warm one (2
+cores). A program's entry is keyed by its HLO, the jax and jaxlib versions and the compile options, so an
+edit recompiles exactly the programs it changed. Delete the directory to start cold; a
+``JAX_COMPILATION_CACHE_DIR`` set by the user is kept.
 
 librosa compiles its numba functions with ``cache=True`` into its installed ``__pycache__``. Several test
 processes writing that cache at once left an entry that crashed a later call with a segmentation fault
@@ -33,13 +33,17 @@ import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+from jaxdsp import _compile_cache  # noqa: E402  (after MPLBACKEND)
+
+# The suite's caches: numba's (one slot per process) and XLA's (shared).
+_ROOT = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "jaxdsp-tests"
+
 
 def _numba_cache_dir() -> str:
   """This process's own numba cache: the first persistent slot it can lock, else a fresh directory."""
-  root = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "jaxdsp-tests"
   for slot in range(8):  # the controller and each xdist worker take one (the worker id is not set yet here)
     try:
-      path = root / f"numba-{slot}"
+      path = _ROOT / f"numba-{slot}"
       path.mkdir(parents=True, exist_ok=True)
       lock = open(path / ".lock", "w")  # pylint: disable=consider-using-with  (held until the process exits)
       fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -52,30 +56,6 @@ def _numba_cache_dir() -> str:
   return path
 
 
-def _jax_cache_dir() -> str | None:
-  """The XLA compilation cache shared by every test process of every run, or None where not writable.
-
-  Every process reads and writes it (a file per program, named by the hash of the program, the jax and
-  jaxlib versions and the flags), so a program one xdist worker or a CLI subprocess compiled is loaded by
-  the others, and a contributor's next run loads what this one compiled. JAX writes an entry in place: a
-  process that reads one while another still writes it fails to decompress it and compiles the program
-  itself, with a warning. Over ``_JAX_CACHE_BYTES`` the older half of the entries (by the time they were
-  written) is removed when a run starts.
-  """
-  root = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "jaxdsp-tests"
-  path = root / "jax-compilation-cache"
-  try:
-    path.mkdir(parents=True, exist_ok=True)
-    entries = sorted(path.iterdir(), key=lambda p: p.stat().st_mtime)
-    if sum(p.stat().st_size for p in entries) > _JAX_CACHE_BYTES:
-      for entry in entries[: len(entries) // 2]:
-        entry.unlink(missing_ok=True)
-  except OSError:
-    return None
-  return str(path)
-
-
-_JAX_CACHE_BYTES = 1 << 30
 _LOCKS: list = []
 # Chosen here unless the user set it; a directory chosen by a parent test process (the xdist controller,
 # whose environment the workers inherit) is not this process's own.
@@ -83,11 +63,9 @@ _INHERITED = os.environ.get("JAXDSP_TESTS_NUMBA_PID", str(os.getpid())) != str(o
 if _INHERITED or "NUMBA_CACHE_DIR" not in os.environ:
   os.environ["NUMBA_CACHE_DIR"] = _numba_cache_dir()
   os.environ["JAXDSP_TESTS_NUMBA_PID"] = str(os.getpid())
-if "JAX_COMPILATION_CACHE_DIR" not in os.environ and (_cache := _jax_cache_dir()):
-  # Set before jax is imported; the test processes the suite starts (CLI, examples) inherit it.
-  os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
-  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # default 1 s: most of ours take 0.1 s
-  os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "-1"
+# Enabled in the controller and exported: the xdist workers and the processes tests start (CLI,
+# examples) inherit it, and a worker's own call then keeps the inherited directory.
+_compile_cache.enable(_ROOT / "xla", export=True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 # The files holding the suite's longest tests (from a ``--durations`` run), longest first: they start
