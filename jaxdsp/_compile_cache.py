@@ -1,8 +1,8 @@
 """A persistent XLA compilation cache for processes that jaxdsp starts: the ``jaxdsp`` command line,
 and the test suite.
 
-Each new process compiles its programs again: for ``jaxdsp analyze FILE`` that is about half of its
-time. JAX's persistent compilation cache keeps every compiled program on disk. Each entry is keyed
+Each new process compiles its programs again: for ``jaxdsp analyze FILE`` that is about a quarter of
+its time, for ``jaxdsp demo`` over a third. JAX's persistent compilation cache keeps every compiled program on disk. Each entry is keyed
 by the program's HLO, the jax and jaxlib versions and the compile options, and a later process
 loads the entry instead of compiling. See JAX's "Persistent compilation cache" guide. The library
 itself (``import jaxdsp``) never turns the cache on: that is the application's choice
