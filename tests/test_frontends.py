@@ -21,6 +21,7 @@ import optax
 import pytest
 from flax import nnx
 
+from compile_count import count_compiles
 import jaxdsp as jd
 from jaxdsp import nn as jn
 from jaxdsp.nn import frontends as fe_mod
@@ -421,13 +422,6 @@ def test_example_quick(tmp_path):
   assert abs(wide - 2000.0) < abs(narrow - 2000.0)
 
 
-_COMPILES = [None]  # a list while counting, else None
-# One event per program obtained: compiled, or read from the suite's persistent compilation cache.
-jax.monitoring.register_event_duration_secs_listener(
-    lambda event, _, **kw: _COMPILES[0].append(event)
-    if _COMPILES[0] is not None and event == "/jax/core/compile/backend_compile_duration" else None)
-
-
 def test_eager_call_is_one_compiled_program(rng):
   """An eager call runs the whole forward pass as one program (op by op, Leaf compiled 139
   operations one by one), and gives the values of the call under the caller's jit."""
@@ -437,13 +431,9 @@ def test_eager_call_is_one_compiled_program(rng):
                       (jn.LearnableCQT(sr=SR, n_bins=12, fmin=200.0), x), (jn.PCEN(6), E),
                       (jn.LearnableMel(sr=SR, n_mels=6, n_fft=256, hop_length=64), x),
                       (jn.SoftEnvelope(frame_length=256, hop_length=64), x)]:
-    _COMPILES[0] = []
-    try:
+    with count_compiles() as compiles:
       eager = module(arg)
-      compiles = len(_COMPILES[0])
-    finally:
-      _COMPILES[0] = None
-    assert compiles == 1, (type(module).__name__, compiles)
+    assert len(compiles) == 1, (type(module).__name__, len(compiles))
     graphdef, state = nnx.split(module)
     jitted = jax.jit(lambda s, a: nnx.merge(graphdef, s)(a))(state, arg)
     np.testing.assert_allclose(eager, jitted, rtol=1e-6, atol=1e-6)

@@ -24,6 +24,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from jaxdsp import _checks
+from jaxdsp.nn.compiled import compiled_method
 
 __all__ = ["CNN", "DeepNet", "Perceptron", "ShallowNet", "count_params"]
 
@@ -168,6 +169,11 @@ class DeepNet(nnx.Module):
     n_in = self.layers[0].in_features
     if x.ndim < 1 or x.shape[-1] != n_in:
       raise ValueError(f"x must have shape (..., {n_in}), got {x.shape}")
+    # One compiled program, eager calls included; dropout advances the module's RNG state, which
+    # a compiled read-only call would drop, so with dropout the layers run as written.
+    return self._forward(x) if self.dropout is not None else self._compiled_forward(x)
+
+  def _forward(self, x: jax.Array) -> jax.Array:
     for i, layer in enumerate(self.layers):
       x = layer(x)
       if i < len(self.layers) - 1:
@@ -177,6 +183,8 @@ class DeepNet(nnx.Module):
       elif self.output_activation is not None:
         x = self.output_activation(x)
     return x
+
+  _compiled_forward = compiled_method(_forward)
 
   @classmethod
   def from_weights(cls, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike] | None = None,
@@ -569,6 +577,11 @@ class CNN(nnx.Module):
 
   def __call__(self, x: ArrayLike) -> jax.Array:
     x = self.features(x)
+    # As DeepNet: one compiled program for the layers unless dropout advances the RNG state. The
+    # frontend (any module, maybe with state of its own) runs in features(), outside it.
+    return self._head(x) if self.dropout is not None else self._compiled_head(x)
+
+  def _head(self, x: jax.Array) -> jax.Array:
     if self.standardize:
       mean = jnp.mean(x, axis=(-2, -1), keepdims=True)
       x = (x - mean) * lax.rsqrt(jnp.var(x, axis=(-2, -1), keepdims=True) + 1e-5)
@@ -579,6 +592,8 @@ class CNN(nnx.Module):
     if self.dropout is not None:
       x = self.dropout(x)
     return self.dense(x)
+
+  _compiled_head = compiled_method(_head)
 
   @classmethod
   def from_weights(cls, input_shape: Sequence[int], conv_kernels: Sequence[ArrayLike],
