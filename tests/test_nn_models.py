@@ -141,9 +141,11 @@ def test_parameters_equal_flax_default_layers():
     for a, b in zip(ours, ref):
       np.testing.assert_array_equal(a, b)
 
-  rngs = nnx.Rngs(3)  # 3 → 5: not a power of two; 5 → 300: a size class of 2048; 300 → 1: a column
-  assert_same(jn.DeepNet(3, [5, 300], 1, rngs=nnx.Rngs(3)),
-              [nnx.Linear(a, b, rngs=rngs) for a, b in ((3, 5), (5, 300), (300, 1))])
+  # 3 → 5 and 5 → 300: 15 and 1,500 values of one 2**16 draw; 300 → 300: 90,000 of a 2**17 draw;
+  # 300 → 1: a column
+  rngs = nnx.Rngs(3)
+  assert_same(jn.DeepNet(3, [5, 300, 300], 1, rngs=nnx.Rngs(3)),
+              [nnx.Linear(a, b, rngs=rngs) for a, b in ((3, 5), (5, 300), (300, 300), (300, 1))])
   assert_same(jn.Perceptron(7, rngs=nnx.Rngs(4)), [nnx.Linear(7, 1, rngs=nnx.Rngs(4))])
   cnn = jn.CNN((16, 12), 3, channels=(4, 6), rngs=nnx.Rngs(5))
   rngs = nnx.Rngs(5)
